@@ -1,0 +1,29 @@
+/* Files that must never be seen half-written or with loose permissions. */
+#ifndef MK_COMMON_FSUTIL_H
+#define MK_COMMON_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "error.h"
+
+/* Replace path atomically with data: write a temp file in the same
+ * directory (mode `mode`, 0600 for anything secret), fsync it, rename it over
+ * path, fsync the directory. On any failure the old file is untouched and the
+ * temp file removed. Errors: MK_ERR_IO. */
+int mk_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct mk_error *err);
+
+/* Read a whole file into out (appended; at most out->max bytes, more is an
+ * error). Errors: MK_ERR_NOINPUT (missing), MK_ERR_IO, MK_ERR_DATA (too big). */
+int mk_fs_read_file(const char *path, struct mk_buf *out, struct mk_error *err);
+
+/* mkdir -p with `mode` for every directory created; an existing directory
+ * whose mode allows group/other access is tightened when `tighten` is set.
+ * Errors: MK_ERR_IO. */
+int mk_fs_mkdir_p(const char *path, mode_t mode, int tighten, struct mk_error *err);
+
+/* The directory part of path (heap; "." when there is none). NULL on ENOMEM. */
+char *mk_fs_dirname(const char *path);
+
+#endif
