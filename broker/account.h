@@ -43,6 +43,7 @@ struct mk_account {
 	char *tenant;		    /* Microsoft: common, consumers, organizations, ID */
 	char *redirect_host;	    /* "127.0.0.1" (RFC 8252) or "localhost" (Microsoft) */
 	bool device_scopes_refused; /* Google: no device flow for mail scopes */
+	bool iss_param_supported;   /* RFC 9207: the server sends `iss` on the redirect */
 
 	struct mk_mail_endpoint imap, smtp, pop3;
 	enum mk_mech_choice mech;

@@ -1,0 +1,291 @@
+/* Configuration + store + refresh policy behind one handle. */
+#include "broker/broker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker/config/config.h"
+#include "broker/oauth/oauth.h"
+#include "broker/policy.h"
+#include "broker/store/store.h"
+#include "common/log.h"
+#include "common/secret.h"
+
+struct mk_broker {
+	struct mk_config *cfg;
+	struct mk_store *store;
+};
+
+int mk_broker_open(const struct mk_broker_params *p, struct mk_broker **r, struct mk_error *err)
+{
+	struct mk_broker *b = calloc(1, sizeof(*b));
+	char *cpath = NULL, *sdir = NULL;
+	int rc = -1;
+
+	*r = NULL;
+	if (b == NULL)
+		return mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+	cpath = p->config_path != NULL ? strdup(p->config_path) : mk_config_default_path();
+	sdir = p->state_dir != NULL ? strdup(p->state_dir) : mk_store_default_dir();
+	if (cpath == NULL || sdir == NULL) {
+		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (mk_config_load(cpath, NULL, &b->cfg, err) != 0)
+		goto out;
+	if (p->cafile != NULL) {
+		for (size_t i = 0; i < mk_config_account_count(b->cfg); i++) {
+			struct mk_account *a = mk_config_account_at(b->cfg, i);
+			free(a->cafile);
+			if ((a->cafile = strdup(p->cafile)) == NULL) {
+				mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+				goto out;
+			}
+		}
+	}
+	for (size_t i = 0; i < mk_config_account_count(b->cfg); i++)
+		mk_log_register_secret(mk_config_account_at(b->cfg, i)->client_secret);
+	if (mk_store_new(sdir, mk_config_key_command(b->cfg), &b->store, err) != 0)
+		goto out;
+	*r = b;
+	b = NULL;
+	rc = 0;
+out:
+	free(cpath);
+	free(sdir);
+	mk_broker_free(&b);
+	return rc;
+}
+
+void mk_broker_free(struct mk_broker **bp)
+{
+	struct mk_broker *b = *bp;
+
+	if (b == NULL)
+		return;
+	mk_config_free(&b->cfg);
+	mk_store_free(&b->store);
+	free(b);
+	*bp = NULL;
+}
+
+int mk_broker_account(struct mk_broker *b, const char *name, const struct mk_account **r,
+		      struct mk_error *err)
+{
+	struct mk_buf names;
+
+	*r = mk_config_find(b->cfg, name);
+	if (*r != NULL)
+		return 0;
+	mk_buf_init(&names, 2048);
+	for (size_t i = 0; i < mk_config_account_count(b->cfg); i++)
+		mk_buf_addf(&names, "%s%s", i ? ", " : "", mk_config_account_at(b->cfg, i)->name);
+	mk_error_set(err, MK_ERR_USAGE, "no account '%s' in %s (configured: %s)", name,
+		     mk_config_path(b->cfg), names.len ? mk_buf_str(&names) : "none");
+	mk_buf_free(&names);
+	return -1;
+}
+
+size_t mk_broker_account_count(const struct mk_broker *b)
+{
+	return mk_config_account_count(b->cfg);
+}
+
+const struct mk_account *mk_broker_account_at(const struct mk_broker *b, size_t i)
+{
+	return mk_config_account_at(b->cfg, i);
+}
+
+int mk_broker_load_tokens(struct mk_broker *b, const char *name, struct mk_tokens *r, struct mk_error *err)
+{
+	json_t *doc = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (mk_store_read(b->store, &doc, err) != 0)
+		return -1;
+	rc = mk_store_get(doc, name, r, err);
+	json_decref(doc);
+	if (rc == 0) {
+		mk_log_register_secret(r->access_token);
+		mk_log_register_secret(r->refresh_token);
+	}
+	return rc;
+}
+
+/* Read-modify-write under the lock. t NULL = remove. */
+static int update(struct mk_broker *b, const char *name, const struct mk_tokens *t, struct mk_error *err)
+{
+	json_t *doc = NULL;
+	int rc = -1;
+
+	if (mk_store_lock(b->store, err) != 0)
+		return -1;
+	if (mk_store_read(b->store, &doc, err) != 0)
+		goto out;
+	if (t != NULL) {
+		if (mk_store_put(doc, name, t, err) != 0)
+			goto out;
+	} else {
+		mk_store_remove(doc, name);
+	}
+	rc = mk_store_write(b->store, doc, err);
+out:
+	json_decref(doc);
+	mk_store_unlock(b->store);
+	return rc;
+}
+
+int mk_broker_save_tokens(struct mk_broker *b, const char *name, const struct mk_tokens *t,
+			  struct mk_error *err)
+{
+	return update(b, name, t, err);
+}
+
+int mk_broker_forget_tokens(struct mk_broker *b, const char *name, struct mk_error *err)
+{
+	return update(b, name, NULL, err);
+}
+
+/* Tell the person (notify_command) that only a new login will help. The
+ * command gets the account in its environment, never a secret. */
+static void notify_consent(const struct mk_account *a)
+{
+	pid_t pid;
+
+	if (a->notify_command == NULL)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		setenv("MAILKEY_ACCOUNT", a->name, 1);
+		execl("/bin/sh", "sh", "-c", a->notify_command, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+static int usable(const struct mk_tokens *t, const struct mk_account *a, bool force, const char *seen)
+{
+	if (t->access_token == NULL || t->needs_consent)
+		return 0;
+	if (force)
+		return seen != NULL && strcmp(seen, t->access_token) != 0; /* someone else refreshed */
+	return !mk_policy_should_refresh((int64_t)time(NULL), t->obtained_at, t->expires_at,
+					 a->refresh_margin);
+}
+
+int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refresh,
+			const struct mk_account **acct_r, char **token_r, struct mk_error *err)
+{
+	const struct mk_account *a;
+	struct mk_tokens cur = { 0 }, fresh = { 0 };
+	struct mk_oauth_params op = { 0 };
+	struct mk_error rerr;
+	json_t *doc = NULL;
+	char *seen = NULL;
+	int rc = -1, found;
+
+	*token_r = NULL;
+	if (mk_broker_account(b, name, &a, err) != 0)
+		return -1;
+	if (acct_r != NULL)
+		*acct_r = a;
+	found = mk_broker_load_tokens(b, name, &cur, err);
+	if (found < 0)
+		return -1;
+	if (found == 1)
+		return mk_error_set(err, MK_ERR_CONSENT,
+				    "account %s has no tokens yet: run `mailkey login %s`", name, name);
+	if (cur.needs_consent) {
+		mk_error_set(err, MK_ERR_CONSENT, "account %s needs a new login (%s): run `mailkey login %s`",
+			     name, cur.last_error ? cur.last_error : "the grant was revoked or expired",
+			     name);
+		goto out;
+	}
+	if (usable(&cur, a, force_refresh, NULL))
+		goto hand_out;
+	seen = cur.access_token != NULL ? strdup(cur.access_token) : NULL;
+	/* Single flight: whoever holds the lock refreshes; the others find
+	 * the new token when they get the lock. */
+	if (mk_store_lock(b->store, err) != 0)
+		goto out;
+	mk_tokens_clear(&cur);
+	if (mk_store_read(b->store, &doc, err) != 0 || (found = mk_store_get(doc, name, &cur, err)) < 0)
+		goto unlock;
+	if (found == 1) {
+		mk_error_set(err, MK_ERR_CONSENT, "account %s has no tokens: run `mailkey login %s`", name,
+			     name);
+		goto unlock;
+	}
+	if (cur.needs_consent) {
+		mk_error_set(err, MK_ERR_CONSENT, "account %s needs a new login: run `mailkey login %s`",
+			     name, name);
+		goto unlock;
+	}
+	if (usable(&cur, a, force_refresh, seen) || (!force_refresh && usable(&cur, a, false, NULL))) {
+		mk_store_unlock(b->store);
+		goto hand_out;
+	}
+	op.acct = a;
+	mk_error_init(&rerr);
+	if (mk_oauth_refresh(&op, &cur, &fresh, &rerr) == 0) {
+		/* The rotated refresh token is on disk before anyone sees the
+		 * new access token. */
+		if (mk_store_put(doc, name, &fresh, err) != 0 || mk_store_write(b->store, doc, err) != 0)
+			goto unlock;
+		mk_tokens_clear(&cur);
+		cur = fresh;
+		memset(&fresh, 0, sizeof(fresh));
+		mk_store_unlock(b->store);
+		goto hand_out;
+	}
+	free(cur.last_error);
+	cur.last_error = strdup(rerr.msg);
+	cur.last_error_at = (int64_t)time(NULL);
+	if (rerr.cls == MK_ERR_CONSENT) {
+		cur.needs_consent = true;
+		mk_store_put(doc, name, &cur, NULL);
+		mk_store_write(b->store, doc, NULL);
+		mk_store_unlock(b->store);
+		notify_consent(a);
+		mk_error_set(err, MK_ERR_CONSENT, "refreshing account %s failed: %s", name, rerr.msg);
+		goto out;
+	}
+	/* Transient: the grant is fine and the store stays as it was. Keep
+	 * using the old token while it is still valid (a refresh ahead of
+	 * expiry can wait). */
+	mk_store_unlock(b->store);
+	if (!force_refresh && cur.access_token != NULL &&
+	    !mk_policy_is_expired((int64_t)time(NULL), cur.expires_at)) {
+		mk_log(MK_LOG_WARN,
+		       "refreshing account %s failed, using the current token until it expires: %s", name,
+		       rerr.msg);
+		goto hand_out;
+	}
+	*err = rerr;
+	mk_error_prefix(err, "refreshing account %s failed", name);
+	goto out;
+unlock:
+	mk_store_unlock(b->store);
+	goto out;
+hand_out:
+	*token_r = strdup(cur.access_token);
+	rc = *token_r != NULL ? 0 : mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+out:
+	json_decref(doc);
+	mk_secret_free_str(seen);
+	mk_tokens_clear(&cur);
+	mk_tokens_clear(&fresh);
+	return rc;
+}
+
+int mk_broker_token(struct mk_broker *b, const char *name, bool force_refresh, char **token_r,
+		    struct mk_error *err)
+{
+	return mk_broker_token_for(b, name, force_refresh, NULL, token_r, err);
+}

@@ -1,0 +1,64 @@
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "broker/cli/cli.h"
+#include "broker/cli/cmd_util.h"
+
+static const char help[] =
+	"usage: mailkey accounts [--json]\n\nList the configured accounts with provider, user "
+	"and mail servers.\n";
+
+static void server(const char *what, const struct mk_mail_endpoint *e)
+{
+	if (e->host != NULL)
+		printf("  %s %s:%u (%s)", what, e->host, e->port,
+		       e->tls == MK_TLS_STARTTLS ? "STARTTLS" : "TLS");
+}
+
+int mk_cmd_accounts(struct mk_cli *cli, int argc, char **argv)
+{
+	struct mk_broker *b;
+	struct mk_error err;
+	json_t *arr;
+
+	if (mk_cli_wants_help(argc, argv, help))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") != 0) {
+			fprintf(stderr, "mailkey accounts: unexpected '%s'\n%s", argv[i], help);
+			return EX_USAGE;
+		}
+		cli->json = true;
+	}
+	mk_error_init(&err);
+	if (mk_cli_broker(cli, &b, &err) != 0)
+		return mk_cli_fail(cli, "accounts", &err);
+	arr = cli->json ? json_array() : NULL;
+	for (size_t i = 0; i < mk_broker_account_count(b); i++) {
+		const struct mk_account *a = mk_broker_account_at(b, i);
+		if (arr != NULL) {
+			json_array_append_new(
+				arr, json_pack("{s:s, s:s, s:s, s:s}", "account", a->name, "provider",
+					       a->provider, "user", a->user, "mech",
+					       a->mech == MK_MECH_XOAUTH2 ? "xoauth2" : "oauthbearer"));
+			continue;
+		}
+		printf("%s: %s, %s, %s", a->name, a->provider, a->user,
+		       a->mech == MK_MECH_XOAUTH2 ? "XOAUTH2" : "OAUTHBEARER");
+		server("imap", &a->imap);
+		server("smtp", &a->smtp);
+		server("pop3", &a->pop3);
+		putchar('\n');
+	}
+	if (arr != NULL) {
+		char *s = json_dumps(arr, JSON_INDENT(2));
+		if (s != NULL)
+			puts(s);
+		free(s);
+		json_decref(arr);
+	}
+	return 0;
+}

@@ -1,0 +1,47 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "broker/cli/cli.h"
+#include "broker/cli/cmd_util.h"
+#include "broker/config/config.h"
+
+static const char help[] = "usage: mailkey config check\n\n"
+			   "Validate the configuration file and name the file and line of every problem.\n";
+
+int mk_cmd_config(struct mk_cli *cli, int argc, char **argv)
+{
+	struct mk_config *cfg = NULL;
+	struct mk_buf problems;
+	struct mk_error err;
+	char *path;
+	int rc;
+
+	if (mk_cli_wants_help(argc, argv, help))
+		return 0;
+	if (argc != 2 || strcmp(argv[1], "check") != 0) {
+		fputs(help, stderr);
+		return EX_USAGE;
+	}
+	path = cli->config_path != NULL ? strdup(cli->config_path) : mk_config_default_path();
+	if (path == NULL)
+		return EX_OSERR;
+	mk_buf_init(&problems, 1 << 16);
+	mk_error_init(&err);
+	if (mk_config_load(path, &problems, &cfg, &err) != 0) {
+		if (problems.len > 0)
+			fputs(mk_buf_str(&problems), stderr);
+		else
+			fprintf(stderr, "mailkey config: %s\n", err.msg);
+		rc = mk_error_to_sysexit(err.cls);
+	} else {
+		printf("%s: OK, %zu account%s\n", path, mk_config_account_count(cfg),
+		       mk_config_account_count(cfg) == 1 ? "" : "s");
+		rc = 0;
+	}
+	mk_config_free(&cfg);
+	mk_buf_free(&problems);
+	free(path);
+	return rc;
+}

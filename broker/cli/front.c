@@ -1,0 +1,113 @@
+/* mailkey: the front end every mail program calls.
+ *
+ * `mailkey token ACCOUNT` runs on every mail connection (msmtp passwordeval,
+ * mbsync PassCmd), so it must cost about as much as `cat`. This program
+ * links no network library: it reads the store and prints a token that is
+ * not due for refresh. Anything else (a refresh, every other command) is
+ * handed to mailkey-core with the same arguments by execv. */
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker/config/config.h"
+#include "broker/policy.h"
+#include "broker/store/store.h"
+#include "common/secret.h"
+
+static void exec_core(char **argv)
+{
+	const char *env = getenv("MAILKEY_CORE");
+	char self[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t n;
+
+	if (env != NULL && *env != '\0') {
+		execv(env, argv);
+		fprintf(stderr, "mailkey: cannot run $MAILKEY_CORE (%s): %s\n", env, strerror(errno));
+		exit(EX_UNAVAILABLE);
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		char *slash;
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/mailkey-core", self);
+			execv(path, argv);
+		}
+	}
+	execv(MK_LIBEXECDIR "/mailkey-core", argv);
+	fprintf(stderr, "mailkey: cannot find mailkey-core next to this program or in %s: %s\n",
+		MK_LIBEXECDIR, strerror(errno));
+	exit(EX_UNAVAILABLE);
+}
+
+/* The whole fast path; 1 = not served here. */
+static int try_fast(int argc, char **argv)
+{
+	const char *config = getenv("MAILKEY_CONFIG"), *state = getenv("MAILKEY_STATE_DIR"), *name = NULL;
+	char *cpath = NULL, *sdir = NULL;
+	struct mk_config *cfg = NULL;
+	struct mk_store *store = NULL;
+	struct mk_tokens t = { 0 };
+	struct mk_error err;
+	const struct mk_account *a;
+	json_t *doc = NULL;
+	int i = 1, rc = 1;
+
+	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+		if (strcmp(argv[i], "--config") == 0)
+			config = argv[i + 1];
+		else if (strcmp(argv[i], "--state-dir") == 0)
+			state = argv[i + 1];
+		else
+			return 1; /* anything else (-v, --cafile, ...) is core's */
+	}
+	if (argc - i != 2 || strcmp(argv[i], "token") != 0 || argv[i + 1][0] == '-')
+		return 1;
+	name = argv[i + 1];
+	mk_error_init(&err);
+	cpath = config != NULL ? strdup(config) : mk_config_default_path();
+	sdir = state != NULL ? strdup(state) : mk_store_default_dir();
+	if (cpath == NULL || sdir == NULL || mk_config_load(cpath, NULL, &cfg, &err) != 0)
+		goto out;
+	a = mk_config_find(cfg, name);
+	if (a == NULL || mk_store_new(sdir, mk_config_key_command(cfg), &store, &err) != 0 ||
+	    mk_store_read(store, &doc, &err) != 0 || mk_store_get(doc, name, &t, &err) != 0)
+		goto out;
+	if (t.access_token == NULL || t.needs_consent ||
+	    mk_policy_should_refresh((int64_t)time(NULL), t.obtained_at, t.expires_at, a->refresh_margin))
+		goto out;
+	fputs(t.access_token, stdout);
+	fputc('\n', stdout);
+	rc = fflush(stdout) == 0 ? 0 : EX_IOERR;
+out:
+	mk_tokens_clear(&t);
+	json_decref(doc);
+	mk_store_free(&store);
+	mk_config_free(&cfg);
+	free(cpath);
+	free(sdir);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	mk_secret_harden_process();
+	mk_store_json_wipe_on_free();
+	rc = try_fast(argc, argv);
+	if (rc != 1)
+		return rc;
+	/* Problems of any kind are reported by the full program, which also
+	 * knows how to refresh. */
+	exec_core(argv);
+	return EX_UNAVAILABLE;
+}

@@ -1,0 +1,125 @@
+/* mailkey-core: the full `mailkey` program, git-style subcommands. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "broker/cli/cli.h"
+#include "broker/store/store.h"
+#include "common/log.h"
+#include "common/secret.h"
+
+static const struct {
+	const char *verb;
+	int (*fn)(struct mk_cli *, int, char **);
+	const char *summary;
+} verbs[] = {
+	{ "login", mk_cmd_login, "consent once in a browser (or --device, --manual) and store the tokens" },
+	{ "token", mk_cmd_token, "print a valid access token, refreshing it first if due" },
+	{ "sasl", mk_cmd_sasl, "print the base64 XOAUTH2 or OAUTHBEARER string" },
+	{ "status", mk_cmd_status, "show each account's token state (--json for scripts)" },
+	{ "refresh", mk_cmd_refresh, "refresh an account's access token now" },
+	{ "revoke", mk_cmd_revoke, "revoke the grant at the provider, then forget the tokens" },
+	{ "logout", mk_cmd_logout, "forget an account's tokens on this machine" },
+	{ "accounts", mk_cmd_accounts, "list the configured accounts" },
+	{ "config", mk_cmd_config, "`config check`: validate the configuration file" },
+	{ "send", mk_cmd_send, "send a message (sendmail-compatible)" },
+	{ "check", mk_cmd_check, "log in over IMAP, SMTP and POP3 and report" },
+	{ "fetch", mk_cmd_fetch, "fetch new mail into a Maildir" },
+};
+
+static void usage(FILE *fp)
+{
+	fputs("usage: mailkey [--config FILE] [--state-dir DIR] [--cafile FILE] [-v] [--json] COMMAND "
+	      "[ARGS]\n\n"
+	      "OAuth 2.0 tokens for mail: consent once, then every mail program gets a fresh token.\n\n"
+	      "commands:\n",
+	      fp);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (verbs[i].fn != NULL)
+			fprintf(fp, "  %-9s %s\n", verbs[i].verb, verbs[i].summary);
+	fputs("\n`mailkey COMMAND --help` describes a command; `man mailkey` all of them and the exit "
+	      "codes.\n",
+	      fp);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "state-dir", required_argument, NULL, 's' },
+		{ "cafile", required_argument, NULL, 'a' }, { "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },	    { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },	    { NULL, 0, NULL, 0 },
+	};
+	struct mk_cli cli = { 0 };
+	int c, rc = EX_USAGE;
+
+	mk_secret_harden_process();
+	mk_store_json_wipe_on_free();
+	cli.config_path = getenv("MAILKEY_CONFIG");
+	cli.state_dir = getenv("MAILKEY_STATE_DIR");
+	/* '+': stop at the command; its own options follow it. */
+	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cli.config_path = optarg;
+			break;
+		case 's':
+			cli.state_dir = optarg;
+			break;
+		case 'a':
+			cli.cafile = optarg;
+			break;
+		case 'v':
+			cli.verbose++;
+			break;
+		case 'j':
+			cli.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("mailkey %s\n", MK_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	mk_log_set_level(cli.verbose >= 2 ? MK_LOG_TRACE : cli.verbose == 1 ? MK_LOG_DEBUG : MK_LOG_INFO);
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[optind], "help") == 0) {
+		char help_opt[] = "--help";
+		char *help_argv[3] = { NULL, help_opt, NULL };
+		if (optind + 1 >= argc) {
+			usage(stdout);
+			return 0;
+		}
+		help_argv[0] = argv[optind + 1];
+		for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+			if (strcmp(verbs[i].verb, help_argv[0]) == 0 && verbs[i].fn != NULL)
+				return verbs[i].fn(&cli, 2, help_argv);
+		fprintf(stderr, "mailkey: no command '%s'\n", help_argv[0]);
+		return EX_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(verbs[i].verb, argv[optind]) != 0)
+			continue;
+		if (verbs[i].fn == NULL) {
+			fprintf(stderr, "mailkey: %s is not available in this build\n", verbs[i].verb);
+			return EX_UNAVAILABLE;
+		}
+		rc = verbs[i].fn(&cli, argc - optind, argv + optind);
+		mk_broker_free(&cli.broker);
+		mk_log_forget_secrets();
+		return rc;
+	}
+	fprintf(stderr, "mailkey: unknown command '%s'; `mailkey --help` lists them\n", argv[optind]);
+	return EX_USAGE;
+}

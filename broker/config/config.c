@@ -1,0 +1,456 @@
+/* Configuration parsing with libinih. inih's handler gets no line number in
+ * Debian's build, so the stream reader counts lines itself: when the handler
+ * runs, the counter holds the line of the key being handled. */
+#include "broker/config/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "common/fsutil.h"
+#include "common/secret.h"
+#include "common/str.h"
+
+#define MK_CONFIG_MAX_ACCOUNTS 64
+#define MK_SECRET_FILE_MAX 4096
+
+struct acct_state {
+	struct mk_account *a;
+	bool mech_set;
+	char *client_secret_file;
+	unsigned secret_file_line;
+};
+
+struct mk_config {
+	char *path;
+	char *key_command;
+	struct acct_state accts[MK_CONFIG_MAX_ACCOUNTS];
+	size_t n;
+};
+
+struct parse {
+	struct mk_config *cfg;
+	FILE *fp;
+	unsigned line;
+	char *section;		/* name of the section being read */
+	struct acct_state *cur; /* NULL outside an account section */
+	bool in_store;
+	bool bad_section;
+	struct mk_buf *problems;
+	struct mk_error *err;
+	int nerr;
+};
+
+static void problem(struct parse *p, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void problem(struct parse *p, unsigned line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->nerr++ == 0)
+		mk_error_set(p->err, MK_ERR_CONFIG, "%s:%u: %s", p->cfg->path, line, msg);
+	if (p->problems != NULL)
+		mk_buf_addf(p->problems, "%s:%u: %s\n", p->cfg->path, line, msg);
+}
+
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	char *r = fgets(str, num, p->fp);
+
+	if (r != NULL)
+		p->line++;
+	return r;
+}
+
+static char *expand_home(const char *v)
+{
+	struct mk_buf b;
+	const char *home = getenv("HOME");
+
+	if (v[0] != '~' || v[1] != '/' || home == NULL)
+		return strdup(v);
+	mk_buf_init(&b, 4096);
+	if (mk_buf_addstr(&b, home) != 0 || mk_buf_addstr(&b, v + 1) != 0) {
+		mk_buf_free(&b);
+		return NULL;
+	}
+	return mk_buf_take(&b);
+}
+
+static int set_str(struct parse *p, char **dst, const char *v)
+{
+	if (*dst != NULL) {
+		problem(p, p->line, "this key is set twice in the section");
+		return 1;
+	}
+	*dst = expand_home(v);
+	return 1;
+}
+
+/* "host:port" or "[v6]:port" or "host" (port from the preset). */
+static int set_server(struct parse *p, struct mk_mail_endpoint *e, const char *v, bool *tls_set)
+{
+	const char *colon = strrchr(v, ':');
+	unsigned port = 0;
+
+	(void)tls_set;
+	if (e->host != NULL) {
+		problem(p, p->line, "this key is set twice in the section");
+		return 1;
+	}
+	if (colon != NULL && v[0] != '[' && strchr(v, ':') != colon)
+		colon = NULL; /* bare IPv6 address */
+	if (colon != NULL && (mk_str_to_uint(colon + 1, 65535, &port) != 0 || port == 0)) {
+		problem(p, p->line, "'%s' is not HOST:PORT with a port from 1 to 65535", v);
+		return 1;
+	}
+	e->host = colon != NULL ? mk_str_ndup(v, (size_t)(colon - v)) : strdup(v);
+	if (e->host != NULL && e->host[0] == '[') {
+		size_t n = strlen(e->host);
+		if (n >= 2 && e->host[n - 1] == ']') {
+			memmove(e->host, e->host + 1, n - 2);
+			e->host[n - 2] = '\0';
+		}
+	}
+	e->port = port;
+	/* The well-known submission and STARTTLS ports; anything else is
+	 * implicit TLS unless `*_tls = starttls` says otherwise. */
+	e->tls =
+		(port == 587 || port == 143 || port == 110 || port == 25) ? MK_TLS_STARTTLS : MK_TLS_IMPLICIT;
+	return 1;
+}
+
+static int set_tls(struct parse *p, struct mk_mail_endpoint *e, const char *v)
+{
+	if (strcmp(v, "implicit") == 0 || strcmp(v, "tls") == 0)
+		e->tls = MK_TLS_IMPLICIT;
+	else if (strcmp(v, "starttls") == 0)
+		e->tls = MK_TLS_STARTTLS;
+	else
+		problem(p, p->line, "'%s' is not a TLS mode (implicit or starttls); plaintext is not offered",
+			v);
+	return 1;
+}
+
+static int account_key(struct parse *p, const char *name, const char *v)
+{
+	struct mk_account *a = p->cur->a;
+	static bool dummy;
+
+	if (strcmp(name, "provider") == 0)
+		return set_str(p, &a->provider, v);
+	if (strcmp(name, "user") == 0)
+		return set_str(p, &a->user, v);
+	if (strcmp(name, "client_id") == 0)
+		return set_str(p, &a->client_id, v);
+	if (strcmp(name, "client_secret") == 0)
+		return set_str(p, &a->client_secret, v);
+	if (strcmp(name, "client_secret_file") == 0) {
+		p->cur->secret_file_line = p->line;
+		return set_str(p, &p->cur->client_secret_file, v);
+	}
+	if (strcmp(name, "issuer") == 0)
+		return set_str(p, &a->issuer, v);
+	if (strcmp(name, "authorization_endpoint") == 0)
+		return set_str(p, &a->authorization_endpoint, v);
+	if (strcmp(name, "token_endpoint") == 0)
+		return set_str(p, &a->token_endpoint, v);
+	if (strcmp(name, "device_endpoint") == 0 || strcmp(name, "device_authorization_endpoint") == 0)
+		return set_str(p, &a->device_endpoint, v);
+	if (strcmp(name, "revocation_endpoint") == 0)
+		return set_str(p, &a->revocation_endpoint, v);
+	if (strcmp(name, "scope") == 0)
+		return set_str(p, &a->scope, v);
+	if (strcmp(name, "auth_params") == 0)
+		return set_str(p, &a->auth_params, v);
+	if (strcmp(name, "tenant") == 0)
+		return set_str(p, &a->tenant, v);
+	if (strcmp(name, "redirect_host") == 0) {
+		if (strcmp(v, "127.0.0.1") != 0 && strcmp(v, "localhost") != 0)
+			problem(p, p->line,
+				"redirect_host must be 127.0.0.1 or localhost (RFC 8252 loopback)");
+		return set_str(p, &a->redirect_host, v);
+	}
+	if (strcmp(name, "imap") == 0)
+		return set_server(p, &a->imap, v, &dummy);
+	if (strcmp(name, "smtp") == 0)
+		return set_server(p, &a->smtp, v, &dummy);
+	if (strcmp(name, "pop3") == 0)
+		return set_server(p, &a->pop3, v, &dummy);
+	if (strcmp(name, "imap_tls") == 0)
+		return set_tls(p, &a->imap, v);
+	if (strcmp(name, "smtp_tls") == 0)
+		return set_tls(p, &a->smtp, v);
+	if (strcmp(name, "pop3_tls") == 0)
+		return set_tls(p, &a->pop3, v);
+	if (strcmp(name, "mech") == 0) {
+		if (strcasecmp(v, "xoauth2") == 0)
+			a->mech = MK_MECH_XOAUTH2;
+		else if (strcasecmp(v, "oauthbearer") == 0)
+			a->mech = MK_MECH_OAUTHBEARER;
+		else
+			problem(p, p->line, "mech must be xoauth2 or oauthbearer, not '%s'", v);
+		p->cur->mech_set = true;
+		return 1;
+	}
+	if (strcmp(name, "refresh_margin") == 0) {
+		if (mk_str_to_uint(v, 86400, &a->refresh_margin) != 0)
+			problem(p, p->line, "refresh_margin must be a number of seconds from 0 to 86400");
+		return 1;
+	}
+	if (strcmp(name, "cafile") == 0)
+		return set_str(p, &a->cafile, v);
+	if (strcmp(name, "notify_command") == 0)
+		return set_str(p, &a->notify_command, v);
+	if (strcmp(name, "source_address") == 0)
+		return set_str(p, &a->source_address, v);
+	problem(p, p->line, "unknown key '%s' in [account %s]", name, a->name);
+	return 1;
+}
+
+static bool valid_name(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == '_' || *s == '.' || *s == '@'))
+			return false;
+	return true;
+}
+
+static int begin_section(struct parse *p, const char *section)
+{
+	struct acct_state *st;
+
+	p->cur = NULL;
+	p->in_store = false;
+	p->bad_section = false;
+	if (*section == '\0') {
+		p->bad_section = false;
+		return 0;
+	}
+	if (strcmp(section, "store") == 0) {
+		p->in_store = true;
+		return 0;
+	}
+	if (strncmp(section, "account ", 8) != 0) {
+		problem(p, p->line, "unknown section [%s] (expected [account NAME] or [store])", section);
+		p->bad_section = true;
+		return 0;
+	}
+	section += 8;
+	while (*section == ' ')
+		section++;
+	if (!valid_name(section)) {
+		problem(p, p->line, "account name '%s' may use only letters, digits and - _ . @", section);
+		p->bad_section = true;
+		return 0;
+	}
+	if (mk_config_find(p->cfg, section) != NULL) {
+		problem(p, p->line, "[account %s] appears twice", section);
+		p->bad_section = true;
+		return 0;
+	}
+	if (p->cfg->n >= MK_CONFIG_MAX_ACCOUNTS) {
+		problem(p, p->line, "more than %d accounts", MK_CONFIG_MAX_ACCOUNTS);
+		p->bad_section = true;
+		return 0;
+	}
+	st = &p->cfg->accts[p->cfg->n++];
+	st->a = calloc(1, sizeof(*st->a));
+	if (st->a == NULL || (st->a->name = strdup(section)) == NULL ||
+	    (st->a->config_file = strdup(p->cfg->path)) == NULL)
+		return -1;
+	st->a->config_line = p->line;
+	st->a->refresh_margin = 600;
+	p->cur = st;
+	return 0;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *p = user;
+
+	/* Debian's inih calls no handler for a section header, so a new section
+	 * is noticed at its first key. */
+	if (p->section == NULL || strcmp(section, p->section) != 0) {
+		free(p->section);
+		p->section = strdup(section);
+		if (p->section == NULL || begin_section(p, section) != 0)
+			return 0;
+	}
+	if (p->bad_section)
+		return 1;
+	if (p->in_store) {
+		if (strcmp(name, "key_command") == 0)
+			return set_str(p, &p->cfg->key_command, value);
+		problem(p, p->line, "unknown key '%s' in [store]", name);
+		return 1;
+	}
+	if (p->cur == NULL) {
+		problem(p, p->line, "'%s' is outside any section", name);
+		return 1;
+	}
+	return account_key(p, name, value);
+}
+
+static void finish_account(struct parse *p, struct acct_state *st)
+{
+	struct mk_account *a = st->a;
+	struct mk_error e;
+	unsigned line = a->config_line;
+
+	if (a->provider == NULL) {
+		problem(p, line, "[account %s] has no 'provider' (one of: %s)", a->name, mk_provider_names());
+		return;
+	}
+	if (mk_provider_apply(a, st->mech_set, &e) != 0) {
+		problem(p, line, "%s", e.msg);
+		return;
+	}
+	if (a->user == NULL)
+		problem(p, line, "[account %s] has no 'user' (the mail address to log in as)", a->name);
+	if (a->client_id == NULL)
+		problem(p, line, "[account %s] has no 'client_id' (see docs/providers.md to register one)",
+			a->name);
+	if (strcmp(a->provider, "generic") == 0 && a->issuer == NULL &&
+	    (a->authorization_endpoint == NULL || a->token_endpoint == NULL))
+		problem(p, line,
+			"[account %s] needs 'issuer' (for discovery) or both 'authorization_endpoint' and "
+			"'token_endpoint'",
+			a->name);
+	if (a->client_secret != NULL && st->client_secret_file != NULL)
+		problem(p, st->secret_file_line, "set either client_secret or client_secret_file, not both");
+	if (st->client_secret_file != NULL && a->client_secret == NULL) {
+		struct mk_buf b;
+		struct stat sb;
+		mk_buf_init_secret(&b, MK_SECRET_FILE_MAX);
+		if (stat(st->client_secret_file, &sb) == 0 && (sb.st_mode & 077) != 0)
+			problem(p, st->secret_file_line, "%s is readable by other users: chmod 600 it",
+				st->client_secret_file);
+		else if (mk_fs_read_file(st->client_secret_file, &b, &e) != 0)
+			problem(p, st->secret_file_line, "client_secret_file: %s", e.msg);
+		else {
+			while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
+				mk_buf_truncate(&b, b.len - 1);
+			a->client_secret = mk_buf_take(&b);
+		}
+		mk_buf_free(&b);
+	}
+}
+
+int mk_config_load(const char *path, struct mk_buf *problems_r, struct mk_config **r, struct mk_error *err)
+{
+	struct parse p = { 0 };
+	struct mk_config *cfg = NULL;
+	int rc;
+
+	*r = NULL;
+	cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL || (cfg->path = strdup(path)) == NULL) {
+		free(cfg);
+		return mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+	}
+	p.cfg = cfg;
+	p.problems = problems_r;
+	p.err = err;
+	p.fp = fopen(path, "r");
+	if (p.fp == NULL) {
+		int e = errno;
+		mk_config_free(&cfg);
+		if (e == ENOENT)
+			return mk_error_set(
+				err, MK_ERR_NOINPUT,
+				"no configuration file at %s: create it with an [account NAME] section "
+				"(see docs/config.md)",
+				path);
+		return mk_error_errno(err, MK_ERR_IO, e, "cannot read %s", path);
+	}
+	rc = ini_parse_stream(reader, &p, handler, &p);
+	fclose(p.fp);
+	free(p.section);
+	if (rc > 0)
+		problem(&p, (unsigned)rc,
+			"not an INI line (expected [section], key = value, or a # comment)");
+	else if (rc < 0)
+		problem(&p, p.line, "cannot parse (out of memory)");
+	for (size_t i = 0; i < cfg->n; i++)
+		finish_account(&p, &cfg->accts[i]);
+	if (p.nerr > 0) {
+		mk_config_free(&cfg);
+		return -1;
+	}
+	*r = cfg;
+	return 0;
+}
+
+void mk_config_free(struct mk_config **cp)
+{
+	struct mk_config *c = *cp;
+
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		mk_account_free(&c->accts[i].a);
+		free(c->accts[i].client_secret_file);
+	}
+	free(c->path);
+	free(c->key_command);
+	free(c);
+	*cp = NULL;
+}
+
+size_t mk_config_account_count(const struct mk_config *c)
+{
+	return c->n;
+}
+
+struct mk_account *mk_config_account_at(const struct mk_config *c, size_t i)
+{
+	return i < c->n ? c->accts[i].a : NULL;
+}
+
+struct mk_account *mk_config_find(const struct mk_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->accts[i].a != NULL && strcmp(c->accts[i].a->name, name) == 0)
+			return c->accts[i].a;
+	return NULL;
+}
+
+const char *mk_config_path(const struct mk_config *c)
+{
+	return c->path;
+}
+
+const char *mk_config_key_command(const struct mk_config *c)
+{
+	return c->key_command;
+}
+
+char *mk_config_default_path(void)
+{
+	const char *v = getenv("MAILKEY_CONFIG");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	struct mk_buf b;
+
+	if (v != NULL && *v != '\0')
+		return strdup(v);
+	mk_buf_init(&b, 4096);
+	if (xdg != NULL && *xdg == '/')
+		mk_buf_addf(&b, "%s/mailkey/config", xdg);
+	else
+		mk_buf_addf(&b, "%s/.config/mailkey/config", home != NULL ? home : "");
+	return mk_buf_take(&b);
+}
