@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Refresh against the real oidc-provider with 20-second tokens: ahead of
+# expiry, with rotation, two processes at once, a revoked grant (77), and the
+# token endpoint down (75, store untouched).
+. "$(dirname "$0")/lib.sh"
+account short "$MK_SHORT_CLIENT_ID"
+BROWSER=$(browser approve "$work/page.json") "$MK" login short --timeout 60 2>"$work/login.err"
+check "login with the 20-second client" test $? = 0
+t1=$("$MK" token short)
+check "a second call hands out the same token (no refresh)" test "$("$MK" token short)" = "$t1"
+before=$(counts | json '["byGrant"].get("refresh_token", 0)')
+sleep $((MK_SHORT_TTL / 2 + 1)) # past the half-life: refresh is due
+t2=$("$MK" token short)
+after=$(counts | json '["byGrant"].get("refresh_token", 0)')
+check "a token past half its lifetime is refreshed first" test -n "$t2" -a "$t2" != "$t1"
+check "exactly one refresh request was made (before $before, after $after)" test $((after - before)) = 1
+check "the refreshed token is active" test "$(printf %s "$t2" | introspect)" = True
+
+# Two processes forcing a refresh at the same moment: one refreshes, the other
+# uses its result; the rotated refresh token is not lost (oidc-provider
+# revokes the whole grant if an old one is replayed).
+before=$(counts | json '["byGrant"].get("refresh_token", 0)')
+"$MK" refresh short & p1=$!
+"$MK" refresh short & p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+after=$(counts | json '["byGrant"].get("refresh_token", 0)')
+check "both concurrent refreshes succeed ($r1, $r2)" test "$r1$r2" = 00
+check "single flight: one refresh request for two processes ($((after - before)))" test $((after - before)) = 1
+"$MK" refresh short
+check "the stored refresh token still works afterwards" test $? = 0
+t3=$("$MK" token short)
+check "and its access token is active" test "$(printf %s "$t3" | introspect)" = True
+
+# A revoked grant: needs consent, exit 77, and the message names the fix.
+rt_revoke() {
+	curl -sS -o /dev/null -w '%{http_code}' "$MK_OP_ISSUER/token/revocation" \
+		--data-urlencode "client_id=$MK_SHORT_CLIENT_ID" --data-urlencode "token@-"
+}
+check "the provider revoked the grant" test "$(printf %s "$t3" | rt_revoke)" = 200
+check "the revoked token introspects inactive" test "$(printf %s "$t3" | introspect)" = False
+"$MK" refresh short 2>"$work/revoked.err"
+rc=$?
+check "refresh of a revoked grant exits 77 (got $rc)" test $rc = 77
+check "the message says to run mailkey login" grep -q "mailkey login short" "$work/revoked.err"
+"$MK" status short --json >"$work/st.json"
+check "status shows needs-consent" test "$(json '[0]["state"]' <"$work/st.json")" = needs-consent
+"$MK" token short >/dev/null 2>&1
+check "token now exits 77 without asking the provider" test $? = 77
+# Token endpoint down (the provider stopped): exit 75, the store byte for
+# byte as it was, and a token that is still valid keeps being handed out.
+account alice "$MK_CLIENT_ID"
+BROWSER=$(browser approve "$work/page2.json") "$MK" login alice --timeout 60 2>/dev/null
+check "login of a second account" test $? = 0
+ta=$("$MK" token alice)
+sum=$(sha256sum "$MAILKEY_STATE_DIR/tokens.store")
+kill -TERM "$(awk '$1=="op"{print $2}' "$work/srv/pids")"
+sleep 1
+"$MK" refresh alice 2>"$work/down.err"
+rc=$?
+check "token endpoint down gives exit 75 (got $rc)" test $rc = 75
+check "the message says what failed" grep -q "cannot reach" "$work/down.err"
+check "the store is untouched" test "$(sha256sum "$MAILKEY_STATE_DIR/tokens.store")" = "$sum"
+check "the current token is still handed out" test "$("$MK" token alice)" = "$ta"
+check "no secret in any error output" sh -c "! grep -qF -e '$t3' -e '$ta' '$work'/*.err"
+finish
