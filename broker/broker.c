@@ -253,8 +253,8 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 		mk_store_write(b->store, doc, NULL);
 		mk_store_unlock(b->store);
 		notify_consent(a);
-		mk_error_set(err, MK_ERR_CONSENT, "refreshing account %s failed: %s (run `mailkey login %s`)", name,
-			     rerr.msg, name);
+		mk_error_set(err, MK_ERR_CONSENT, "refreshing account %s failed: %s (run `mailkey login %s`)",
+			     name, rerr.msg, name);
 		goto out;
 	}
 	/* Transient: the grant is fine and the store stays as it was. Keep

@@ -37,6 +37,7 @@ struct parse {
 	FILE *fp;
 	unsigned line;
 	char *section;		/* name of the section being read */
+	bool new_header;	/* the reader just passed a [section] line */
 	struct acct_state *cur; /* NULL outside an account section */
 	bool in_store;
 	bool bad_section;
@@ -66,8 +67,15 @@ static char *reader(char *str, int num, void *stream)
 	struct parse *p = stream;
 	char *r = fgets(str, num, p->fp);
 
-	if (r != NULL)
+	if (r != NULL) {
+		const char *t = r;
 		p->line++;
+		while (*t == ' ' || *t == '\t')
+			t++;
+		/* A header, even one repeating the last name, starts a section. */
+		if (*t == '[')
+			p->new_header = true;
+	}
 	return r;
 }
 
@@ -283,7 +291,8 @@ static int handler(void *user, const char *section, const char *name, const char
 
 	/* Debian's inih calls no handler for a section header, so a new section
 	 * is noticed at its first key. */
-	if (p->section == NULL || strcmp(section, p->section) != 0) {
+	if (p->new_header || p->section == NULL || strcmp(section, p->section) != 0) {
+		p->new_header = false;
 		free(p->section);
 		p->section = strdup(section);
 		if (p->section == NULL || begin_section(p, section) != 0)
