@@ -12,14 +12,15 @@
 int main(int argc, char **argv)
 {
 	struct mk_store *s = NULL;
-	struct mk_tokens t = {0};
+	struct mk_tokens t = { 0 };
 	struct mk_error err;
 	json_t *doc = NULL;
 	char line[8192];
 	unsigned ttl;
 	int rc = 1;
 
-	if (argc != 4 || mk_str_to_uint(argv[3], 86400 * 365, &ttl) != 0 || fgets(line, sizeof(line), stdin) == NULL) {
+	if (argc != 4 || mk_str_to_uint(argv[3], 86400 * 365, &ttl) != 0 ||
+	    fgets(line, sizeof(line), stdin) == NULL) {
 		fprintf(stderr, "usage: mk-store-seed STATE_DIR ACCOUNT EXPIRES_IN < token\n");
 		return 64;
 	}

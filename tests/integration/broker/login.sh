@@ -26,6 +26,16 @@ check "the provider's introspection calls it active" test "$(printf %s "$tok" | 
 check "the store file is 0600" test "$(stat -c %a "$MAILKEY_STATE_DIR/tokens.store")" = 600
 check "the state dir is 0700" test "$(stat -c %a "$MAILKEY_STATE_DIR")" = 700
 check "the token is not in the store in clear" sh -c "! grep -qF -- '$tok' '$MAILKEY_STATE_DIR/tokens.store'"
+# The SASL strings mailkey prints log in to the real Dovecot.
+"$MK" sasl alice --mech xoauth2 | python3 "$top/tests/integration/broker/imap_sasl.py" "$MK_IMAPS_PORT" "$MK_CA_FILE" XOAUTH2 >"$work/sasl1.out"
+check "mailkey sasl --mech xoauth2 logs in to Dovecot IMAPS" test $? = 0
+"$MK" sasl alice --host 127.0.0.1 --port "$MK_IMAPS_PORT" |
+	python3 "$top/tests/integration/broker/imap_sasl.py" "$MK_IMAPS_PORT" "$MK_CA_FILE" OAUTHBEARER >"$work/sasl2.out"
+check "mailkey sasl (account default: OAUTHBEARER) logs in to Dovecot IMAPS" test $? = 0
+printf 'dXNlcj1hbGljZUBleGFtcGxlLnRlc3QBYXV0aD1CZWFyZXIgbm9wZQEB\n' |
+	python3 "$top/tests/integration/broker/imap_sasl.py" "$MK_IMAPS_PORT" "$MK_CA_FILE" XOAUTH2 127.0.0.9 >"$work/sasl3.out"
+check "and a wrong token in the same framing is refused (the check can fail)" \
+	sh -c "test $? = 1 && grep -q AUTHENTICATIONFAILED '$work/sasl3.out'"
 "$MK" status --json >"$work/status.json"
 check "status --json says valid" test "$(json '[0]["state"]' <"$work/status.json")" = valid
 
