@@ -27,6 +27,22 @@ check "progress line shown while polling" grep -q "waiting for you to approve th
 tok=$("$MK" token dev)
 check "device-flow token is active at the provider" test "$(printf %s "$tok" | introspect)" = True
 
+# Device flow declined in the browser: access_denied ends the polling, exit 77.
+account devdeny "$MK_CLIENT_ID"
+"$MK" login devdeny --device --timeout 60 2>"$work/devdeny.err" &
+pid=$!
+url=
+for _ in $(seq 1 100); do
+	url=$(grep -oE 'open http[^ ]*user_code=[^ )]*' "$work/devdeny.err" | head -1 | cut -d' ' -f2)
+	[ -n "$url" ] && break
+	sleep 0.1
+done
+node "$top/tests/browser/consent.mjs" --device-url "$url" --user "$MK_USER1" --deny >"$work/devdeny.json" 2>&1
+wait $pid
+rc=$?
+check "device flow declined in the browser exits 77 (got $rc)" test $rc = 77
+check "and says consent was declined" grep -qiE "declined|denied" "$work/devdeny.err"
+
 # Manual flow: mailkey prints the address; the browser elsewhere ends on an
 # address that does not load; the person pastes it back.
 mkfifo "$work/paste"

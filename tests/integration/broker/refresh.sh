@@ -3,7 +3,7 @@
 # expiry, with rotation, two processes at once, a revoked grant (77), and the
 # token endpoint down (75, store untouched).
 . "$(dirname "$0")/lib.sh"
-account short "$MK_SHORT_CLIENT_ID"
+account short "$MK_SHORT_CLIENT_ID" "notify_command = echo \"\$MAILKEY_ACCOUNT\" >$work/notified"
 BROWSER=$(browser approve "$work/page.json") "$MK" login short --timeout 60 2>"$work/login.err"
 check "login with the 20-second client" test $? = 0
 t1=$("$MK" token short)
@@ -47,6 +47,7 @@ rc=$?
 check "refresh of a revoked grant exits 77 (got $rc)" test $rc = 77
 check "the message says to run mailkey login" grep -q "mailkey login short" "$work/revoked.err"
 "$MK" status short --json >"$work/st.json"
+check "notify_command ran once with the account name" test "$(cat "$work/notified" 2>/dev/null)" = short
 check "status shows needs-consent" test "$(json '[0]["state"]' <"$work/st.json")" = needs-consent
 "$MK" token short >/dev/null 2>&1
 check "token now exits 77 without asking the provider" test $? = 77
