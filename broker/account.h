@@ -49,6 +49,7 @@ struct mk_account {
 	enum mk_mech_choice mech;
 
 	unsigned refresh_margin; /* seconds; default 600 */
+	unsigned timeout;	 /* mail connect/read/write timeout in seconds; 0 = default */
 	char *cafile;		 /* CA bundle for HTTPS and mail TLS; NULL = system */
 	char *notify_command;	 /* run (via /bin/sh) when consent is needed */
 	char *source_address;	 /* bind mail connections to this local address */

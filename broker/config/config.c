@@ -215,6 +215,11 @@ static int account_key(struct parse *p, const char *name, const char *v)
 			problem(p, p->line, "refresh_margin must be a number of seconds from 0 to 86400");
 		return 1;
 	}
+	if (strcmp(name, "timeout") == 0) {
+		if (mk_str_to_uint(v, 3600, &a->timeout) != 0 || a->timeout == 0)
+			problem(p, p->line, "timeout must be a number of seconds from 1 to 3600");
+		return 1;
+	}
 	if (strcmp(name, "cafile") == 0)
 		return set_str(p, &a->cafile, v);
 	if (strcmp(name, "notify_command") == 0)
@@ -360,6 +365,29 @@ static void finish_account(struct parse *p, struct acct_state *st)
 
 int mk_config_load(const char *path, struct mk_buf *problems_r, struct mk_config **r, struct mk_error *err)
 {
+	FILE *fp;
+	int rc;
+
+	*r = NULL;
+	fp = fopen(path, "r");
+	if (fp == NULL) {
+		int e = errno;
+		if (e == ENOENT)
+			return mk_error_set(
+				err, MK_ERR_NOINPUT,
+				"no configuration file at %s: create it with an [account NAME] section "
+				"(see docs/config.md)",
+				path);
+		return mk_error_errno(err, MK_ERR_IO, e, "cannot read %s", path);
+	}
+	rc = mk_config_load_stream(path, fp, problems_r, r, err);
+	fclose(fp);
+	return rc;
+}
+
+int mk_config_load_stream(const char *path, FILE *fp, struct mk_buf *problems_r, struct mk_config **r,
+			  struct mk_error *err)
+{
 	struct parse p = { 0 };
 	struct mk_config *cfg = NULL;
 	int rc;
@@ -373,20 +401,8 @@ int mk_config_load(const char *path, struct mk_buf *problems_r, struct mk_config
 	p.cfg = cfg;
 	p.problems = problems_r;
 	p.err = err;
-	p.fp = fopen(path, "r");
-	if (p.fp == NULL) {
-		int e = errno;
-		mk_config_free(&cfg);
-		if (e == ENOENT)
-			return mk_error_set(
-				err, MK_ERR_NOINPUT,
-				"no configuration file at %s: create it with an [account NAME] section "
-				"(see docs/config.md)",
-				path);
-		return mk_error_errno(err, MK_ERR_IO, e, "cannot read %s", path);
-	}
+	p.fp = fp;
 	rc = ini_parse_stream(reader, &p, handler, &p);
-	fclose(p.fp);
 	free(p.section);
 	if (rc > 0)
 		problem(&p, (unsigned)rc,

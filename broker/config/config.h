@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "broker/account.h"
 #include "common/buf.h"
@@ -17,6 +18,10 @@ struct mk_config;
  * "FILE:LINE: message\n"; the first one also goes to err. Errors:
  * MK_ERR_NOINPUT (no such file), MK_ERR_CONFIG, MK_ERR_IO. */
 int mk_config_load(const char *path, struct mk_buf *problems_r, struct mk_config **r, struct mk_error *err);
+/* The same from an open stream; path only names it in messages (the fuzz
+ * target feeds memory through fmemopen). */
+int mk_config_load_stream(const char *path, FILE *fp, struct mk_buf *problems_r, struct mk_config **r,
+			  struct mk_error *err);
 void mk_config_free(struct mk_config **c);
 
 size_t mk_config_account_count(const struct mk_config *c);

@@ -1,0 +1,374 @@
+/* TCP + Mbed TLS for the mail engine: the only file in mail/ that touches
+ * the network. Sockets are blocking with SO_RCVTIMEO/SO_SNDTIMEO so every
+ * read and write has a deadline; connect uses poll for its own timeout. */
+#include "mail/conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/secret.h"
+
+#define MK_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
+
+struct mk_conn {
+	int fd;
+	char *host;
+	bool tls;
+	bool tls_ready; /* contexts set up */
+	size_t line_max;
+	struct mk_buf rbuf; /* received, not yet consumed */
+	mbedtls_ssl_context ssl;
+	mbedtls_ssl_config conf;
+	mbedtls_x509_crt ca;
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	const char *cafile;
+};
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct mk_conn *c = ctx;
+	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+
+	if (n >= 0)
+		return (int)n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return MBEDTLS_ERR_SSL_TIMEOUT;
+	return errno == EINTR ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	struct mk_conn *c = ctx;
+	ssize_t n = recv(c->fd, buf, len, 0);
+
+	if (n >= 0)
+		return (int)n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return MBEDTLS_ERR_SSL_TIMEOUT;
+	return errno == EINTR ? MBEDTLS_ERR_SSL_WANT_READ : MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+static int connect_one(const struct addrinfo *ai, const struct mk_conn_params *p, unsigned tmo_ms, int *fd_r)
+{
+	int fd, flags, soerr = 0;
+	socklen_t sl = sizeof(soerr);
+	struct pollfd pfd;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd < 0)
+		return errno;
+	if (p->source_address != NULL) {
+		struct addrinfo hints = { 0 }, *src = NULL;
+		hints.ai_family = ai->ai_family;
+		hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+		if (getaddrinfo(p->source_address, NULL, &hints, &src) != 0 || src == NULL ||
+		    bind(fd, src->ai_addr, src->ai_addrlen) != 0) {
+			int e = errno ? errno : EADDRNOTAVAIL;
+			if (src != NULL)
+				freeaddrinfo(src);
+			close(fd);
+			return e;
+		}
+		freeaddrinfo(src);
+	}
+	flags = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		if (errno != EINPROGRESS) {
+			int e = errno;
+			close(fd);
+			return e;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, (int)tmo_ms) <= 0) {
+			close(fd);
+			return ETIMEDOUT;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0) {
+			close(fd);
+			return soerr ? soerr : errno;
+		}
+	}
+	fcntl(fd, F_SETFL, flags);
+	*fd_r = fd;
+	return 0;
+}
+
+static int tls_setup(struct mk_conn *c, struct mk_error *err)
+{
+	const char *ca = c->cafile != NULL ? c->cafile : MK_SYSTEM_CA;
+	int r;
+
+	mbedtls_ssl_init(&c->ssl);
+	mbedtls_ssl_config_init(&c->conf);
+	mbedtls_x509_crt_init(&c->ca);
+	mbedtls_entropy_init(&c->entropy);
+	mbedtls_ctr_drbg_init(&c->drbg);
+	c->tls_ready = true;
+	if (mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy,
+				  (const unsigned char *)"mailkey", 7) != 0)
+		return mk_error_set(err, MK_ERR_INTERNAL, "cannot seed the TLS random generator");
+	r = mbedtls_x509_crt_parse_file(&c->ca, ca);
+	if (r < 0)
+		return mk_error_set(err, MK_ERR_CONFIG, "cannot load CA certificates from %s", ca);
+	if (mbedtls_ssl_config_defaults(&c->conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+					MBEDTLS_SSL_PRESET_DEFAULT) != 0)
+		return mk_error_set(err, MK_ERR_INTERNAL, "TLS configuration failed");
+	/* Always verify; TLS 1.2 at least. */
+	mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	mbedtls_ssl_conf_min_version(&c->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
+	mbedtls_ssl_conf_rng(&c->conf, mbedtls_ctr_drbg_random, &c->drbg);
+	if (mbedtls_ssl_setup(&c->ssl, &c->conf) != 0 || mbedtls_ssl_set_hostname(&c->ssl, c->host) != 0)
+		return mk_error_set(err, MK_ERR_INTERNAL, "TLS setup failed");
+	mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+	return 0;
+}
+
+static int tls_handshake(struct mk_conn *c, struct mk_error *err)
+{
+	int r;
+
+	if (tls_setup(c, err) != 0)
+		return -1;
+	while ((r = mbedtls_ssl_handshake(&c->ssl)) != 0) {
+		uint32_t flags;
+		char why[512];
+		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		flags = mbedtls_ssl_get_verify_result(&c->ssl);
+		if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && flags != 0) {
+			mbedtls_x509_crt_verify_info(why, sizeof(why), "", flags);
+			why[strcspn(why, "\n")] = '\0';
+			return mk_error_set(
+				err, MK_ERR_CONN,
+				"the certificate of %s cannot be trusted (%s); set cafile for a private CA",
+				c->host, why);
+		}
+		if (r == MBEDTLS_ERR_SSL_TIMEOUT)
+			return mk_error_set(err, MK_ERR_CONN, "TLS handshake with %s timed out", c->host);
+		mbedtls_strerror(r, why, sizeof(why));
+		return mk_error_set(err, MK_ERR_PROTO, "TLS handshake with %s failed: %s", c->host, why);
+	}
+	c->tls = true;
+	mk_log(MK_LOG_DEBUG, "TLS with %s: %s, %s", c->host, mbedtls_ssl_get_version(&c->ssl),
+	       mbedtls_ssl_get_ciphersuite(&c->ssl));
+	return 0;
+}
+
+int mk_conn_open(const struct mk_conn_params *p, struct mk_conn **r, struct mk_error *err)
+{
+	struct addrinfo hints = { 0 }, *res = NULL;
+	char port[16];
+	struct mk_conn *c;
+	struct timeval tv;
+	unsigned io_ms = p->io_timeout_ms ? p->io_timeout_ms : 300000;
+	int e = 0, gai;
+
+	*r = NULL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->host = strdup(p->host)) == NULL) {
+		free(c);
+		return mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+	}
+	c->fd = -1;
+	c->cafile = p->cafile;
+	c->line_max = p->line_max ? p->line_max : 65536;
+	mk_buf_init_secret(&c->rbuf, c->line_max * 2 + 16384);
+	snprintf(port, sizeof(port), "%u", p->port);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_family = AF_UNSPEC;
+	gai = getaddrinfo(p->host, port, &hints, &res);
+	if (gai != 0) {
+		mk_error_set(err, MK_ERR_CONN, "cannot resolve %s: %s", p->host, gai_strerror(gai));
+		goto fail;
+	}
+	for (struct addrinfo *ai = res; ai != NULL && c->fd < 0; ai = ai->ai_next)
+		e = connect_one(ai, p, p->connect_timeout_ms ? p->connect_timeout_ms : 30000, &c->fd);
+	freeaddrinfo(res);
+	if (c->fd < 0) {
+		mk_error_set(err, MK_ERR_CONN, "cannot connect to %s:%u: %s", p->host, p->port, strerror(e));
+		goto fail;
+	}
+	tv.tv_sec = io_ms / 1000;
+	tv.tv_usec = (io_ms % 1000) * 1000;
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (p->implicit_tls && tls_handshake(c, err) != 0)
+		goto fail;
+	*r = c;
+	return 0;
+fail:
+	mk_conn_free(&c);
+	return -1;
+}
+
+int mk_conn_starttls(struct mk_conn *c, struct mk_error *err)
+{
+	/* Anything the server sent after its go-ahead arrived in plaintext and
+	 * would be read as if it came over TLS (CVE-2011-0411 class). */
+	if (c->rbuf.len > 0)
+		return mk_error_set(
+			err, MK_ERR_PROTO,
+			"%s sent data after agreeing to STARTTLS (possible injection); connection dropped",
+			c->host);
+	return tls_handshake(c, err);
+}
+
+static int fill(struct mk_conn *c, struct mk_error *err)
+{
+	unsigned char chunk[16384];
+	int n;
+
+	for (;;) {
+		if (c->tls) {
+			n = mbedtls_ssl_read(&c->ssl, chunk, sizeof(chunk));
+			if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
+				continue;
+			if (n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
+				n = 0;
+		} else {
+			ssize_t k = recv(c->fd, chunk, sizeof(chunk), 0);
+			if (k < 0 && errno == EINTR)
+				continue;
+			n = k < 0 ? ((errno == EAGAIN || errno == EWOULDBLOCK) ? MBEDTLS_ERR_SSL_TIMEOUT : -1)
+				  : (int)k;
+		}
+		break;
+	}
+	if (n == 0)
+		return mk_error_set(err, MK_ERR_CONN, "%s closed the connection", c->host);
+	if (n == MBEDTLS_ERR_SSL_TIMEOUT)
+		return mk_error_set(err, MK_ERR_CONN, "%s did not answer in time", c->host);
+	if (n < 0)
+		return mk_error_set(err, MK_ERR_CONN, "reading from %s failed", c->host);
+	if (mk_buf_add(&c->rbuf, chunk, (size_t)n) != 0)
+		return mk_error_set(err, MK_ERR_PROTO, "%s sent too much without a line end", c->host);
+	mk_secret_wipe(chunk, (size_t)n);
+	return 0;
+}
+
+int mk_conn_read_line(struct mk_conn *c, struct mk_buf *line, struct mk_error *err)
+{
+	for (;;) {
+		char *nl = c->rbuf.len > 0 ? memchr(c->rbuf.data, '\n', c->rbuf.len) : NULL;
+		if (nl != NULL) {
+			size_t n = (size_t)(nl - c->rbuf.data), keep = n;
+			if (n > c->line_max)
+				return mk_error_set(err, MK_ERR_PROTO, "%s sent a line longer than %zu bytes",
+						    c->host, c->line_max);
+			if (keep > 0 && c->rbuf.data[keep - 1] == '\r')
+				keep--;
+			mk_buf_reset(line);
+			if (mk_buf_add(line, c->rbuf.data, keep) != 0)
+				return mk_error_set(err, MK_ERR_PROTO, "line from %s too long", c->host);
+			mk_buf_consume(&c->rbuf, n + 1);
+			mk_log_proto("S", line->data ? line->data : "", line->len, false, 0);
+			return 0;
+		}
+		if (c->rbuf.len > c->line_max)
+			return mk_error_set(err, MK_ERR_PROTO, "%s sent a line longer than %zu bytes",
+					    c->host, c->line_max);
+		if (fill(c, err) != 0)
+			return -1;
+	}
+}
+
+int mk_conn_read_exact(struct mk_conn *c, size_t n, struct mk_buf *out, struct mk_error *err)
+{
+	while (c->rbuf.len < n) {
+		size_t take = c->rbuf.len;
+		if (mk_buf_add(out, c->rbuf.data, take) != 0)
+			return mk_error_set(err, MK_ERR_PROTO, "data from %s exceeds the limit", c->host);
+		mk_buf_consume(&c->rbuf, take);
+		n -= take;
+		if (fill(c, err) != 0)
+			return -1;
+	}
+	if (mk_buf_add(out, c->rbuf.data, n) != 0)
+		return mk_error_set(err, MK_ERR_PROTO, "data from %s exceeds the limit", c->host);
+	mk_buf_consume(&c->rbuf, n);
+	return 0;
+}
+
+int mk_conn_write(struct mk_conn *c, const void *p, size_t n, bool sensitive, size_t keep,
+		  struct mk_error *err)
+{
+	const unsigned char *b = p;
+
+	if (n < 1024 || sensitive)
+		mk_log_proto("C", p, n, sensitive, keep);
+	while (n > 0) {
+		int w;
+		if (c->tls) {
+			w = mbedtls_ssl_write(&c->ssl, b, n);
+			if (w == MBEDTLS_ERR_SSL_WANT_READ || w == MBEDTLS_ERR_SSL_WANT_WRITE)
+				continue;
+		} else {
+			ssize_t k = send(c->fd, b, n, MSG_NOSIGNAL);
+			if (k < 0 && errno == EINTR)
+				continue;
+			w = k < 0 ? ((errno == EAGAIN || errno == EWOULDBLOCK) ? MBEDTLS_ERR_SSL_TIMEOUT : -1)
+				  : (int)k;
+		}
+		if (w == MBEDTLS_ERR_SSL_TIMEOUT)
+			return mk_error_set(err, MK_ERR_CONN, "writing to %s timed out", c->host);
+		if (w <= 0)
+			return mk_error_set(err, MK_ERR_CONN, "the connection to %s broke while sending",
+					    c->host);
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+bool mk_conn_is_tls(const struct mk_conn *c)
+{
+	return c->tls;
+}
+
+size_t mk_conn_pending(const struct mk_conn *c)
+{
+	return c->rbuf.len;
+}
+
+void mk_conn_free(struct mk_conn **cp)
+{
+	struct mk_conn *c = *cp;
+
+	if (c == NULL)
+		return;
+	if (c->tls)
+		mbedtls_ssl_close_notify(&c->ssl);
+	if (c->tls_ready) {
+		mbedtls_ssl_free(&c->ssl);
+		mbedtls_ssl_config_free(&c->conf);
+		mbedtls_x509_crt_free(&c->ca);
+		mbedtls_ctr_drbg_free(&c->drbg);
+		mbedtls_entropy_free(&c->entropy);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	mk_buf_free(&c->rbuf);
+	free(c->host);
+	free(c);
+	*cp = NULL;
+}

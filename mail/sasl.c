@@ -1,0 +1,109 @@
+/* The one SASL driver, shared by the protocols (curl's SASLproto idea). */
+#include "mail/sasl.h"
+
+#include <string.h>
+
+#include "common/base64.h"
+#include "common/secret.h"
+
+#define MK_SASL_LINE_MAX (64 * 1024)
+
+static bool looks_expired(const char *text)
+{
+	return strstr(text, "expire") != NULL || strstr(text, "Expire") != NULL ||
+	       strstr(text, "AccessTokenExpired") != NULL;
+}
+
+int mk_sasl_authenticate(const struct mk_sasl_proto *proto, const struct mk_sasl_mech *mech,
+			 const struct mk_sasl_creds *creds, bool force_two_step, struct mk_sasl_result *res,
+			 struct mk_error *err)
+{
+	struct mk_sasl_result local;
+	struct mk_buf raw, b64, payload, dec, answer, ab64;
+	enum mk_sasl_reply_kind kind;
+	bool sent_response = false;
+	int rc = -1;
+
+	if (res == NULL)
+		res = &local;
+	memset(res, 0, sizeof(*res));
+	mk_buf_init_secret(&raw, MK_SASL_LINE_MAX);
+	mk_buf_init_secret(&b64, MK_SASL_LINE_MAX);
+	mk_buf_init(&payload, MK_SASL_LINE_MAX);
+	mk_buf_init(&dec, MK_SASL_LINE_MAX);
+	mk_buf_init(&answer, 16);
+	mk_buf_init(&ab64, 64);
+	if (mech->start(creds, &raw, err) != MK_SASL_OK)
+		goto out;
+	if (mk_base64_encode(raw.data, raw.len, &b64) != 0) {
+		mk_error_set(err, MK_ERR_INTERNAL, "the SASL response is too long");
+		goto out;
+	}
+	mk_buf_free(&raw);
+	/* The initial response rides on the command only when it fits the
+	 * protocol's line limit (RFC 4954 §4, RFC 5034 §4). */
+	if (!force_two_step && proto->max_ir_len > 0 && b64.len <= proto->max_ir_len) {
+		if (proto->send_auth(proto->ctx, mech->name, mk_buf_str(&b64), err) != 0)
+			goto out;
+		sent_response = true;
+	} else if (proto->send_auth(proto->ctx, mech->name, NULL, err) != 0) {
+		goto out;
+	}
+	for (;;) {
+		mk_buf_reset(&payload);
+		if (proto->read_reply(proto->ctx, &kind, &payload, err) != 0)
+			goto out;
+		switch (kind) {
+		case MK_SASL_REPLY_OK:
+			rc = 0;
+			goto out;
+		case MK_SASL_REPLY_FAIL:
+		case MK_SASL_REPLY_TEMPFAIL:
+			res->token_expired = res->token_expired || looks_expired(mk_buf_str(&payload));
+			mk_error_set(err, kind == MK_SASL_REPLY_FAIL ? MK_ERR_AUTH : MK_ERR_TEMP,
+				     "%s refused the login: %s%s%s", proto->name, mk_buf_str(&payload),
+				     res->had_challenge ? "; " : "",
+				     res->had_challenge ? res->failure.message : "");
+			goto out;
+		case MK_SASL_REPLY_BAD:
+			mk_error_set(err, MK_ERR_PROTO, "%s answered AUTH with: %s", proto->name,
+				     mk_buf_str(&payload));
+			goto out;
+		case MK_SASL_REPLY_CONTINUE:
+			break;
+		}
+		if (!sent_response) {
+			/* The empty challenge after AUTH without an initial response. */
+			if (proto->send_line(proto->ctx, mk_buf_str(&b64), b64.len, err) != 0)
+				goto out;
+			sent_response = true;
+			continue;
+		}
+		if (res->had_challenge) {
+			mk_error_set(err, MK_ERR_PROTO, "%s sent a second challenge", proto->name);
+			goto out;
+		}
+		/* An error challenge: decode, answer as the mechanism requires,
+		 * then read the final (failure) reply. Undecodable: cancel. */
+		if (mk_base64_decode(mk_buf_str(&payload), payload.len, &dec) != 0) {
+			proto->send_line(proto->ctx, "*", 1, err);
+			mk_error_set(err, MK_ERR_PROTO, "%s sent a challenge that is not base64",
+				     proto->name);
+			goto out;
+		}
+		res->had_challenge = true;
+		mech->step((const unsigned char *)dec.data, dec.len, &answer, &res->failure, err);
+		res->token_expired = true;
+		if (mk_base64_encode(answer.data, answer.len, &ab64) != 0 ||
+		    proto->send_line(proto->ctx, mk_buf_str(&ab64), ab64.len, err) != 0)
+			goto out;
+	}
+out:
+	mk_buf_free(&raw);
+	mk_buf_free(&b64);
+	mk_buf_free(&payload);
+	mk_buf_free(&dec);
+	mk_buf_free(&answer);
+	mk_buf_free(&ab64);
+	return rc;
+}

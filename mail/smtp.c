@@ -1,0 +1,352 @@
+#include "mail/smtp.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/str.h"
+#include "mail/message.h"
+#include "mail/sasl.h"
+#include "mail/smtp_reply.h"
+
+/* RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with CRLF. */
+#define MK_SMTP_CMD_MAX 512
+#define MK_SMTP_DATA_MAX ((size_t)80 << 20)
+
+struct mk_smtp {
+	struct mk_conn *conn;
+	struct mk_smtp_caps caps;
+	struct mk_buf line;
+	char *host;
+	bool broken; /* the conversation is out of step: no QUIT */
+};
+
+static int read_reply(struct mk_smtp *s, struct mk_smtp_reply *r, struct mk_error *err)
+{
+	int more;
+
+	mk_smtp_reply_free(r);
+	mk_smtp_reply_init(r);
+	do {
+		if (mk_conn_read_line(s->conn, &s->line, err) != 0)
+			goto broken;
+		more = mk_smtp_reply_feed(r, mk_buf_str(&s->line), s->line.len, err);
+		if (more < 0)
+			goto broken;
+	} while (more == 1);
+	return 0;
+broken:
+	s->broken = true;
+	return -1;
+}
+
+static int command(struct mk_smtp *s, struct mk_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int command(struct mk_smtp *s, struct mk_error *err, const char *fmt, ...)
+{
+	char line[MK_SMTP_CMD_MAX + 1];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n > MK_SMTP_CMD_MAX - 2)
+		return mk_error_set(err, MK_ERR_DATA, "SMTP command longer than 512 octets");
+	memcpy(line + n, "\r\n", 3);
+	if (mk_conn_write(s->conn, line, (size_t)n + 2, false, 0, err) != 0) {
+		s->broken = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* Map a failed reply to an error class: 4xx is temporary. */
+static int reply_error(const struct mk_smtp_reply *r, const char *what, struct mk_error *err)
+{
+	return mk_error_set(err, r->code >= 400 && r->code < 500 ? MK_ERR_TEMP : MK_ERR_RESP, "%s: %u %s",
+			    what, r->code, mk_buf_str(&r->text));
+}
+
+static int ehlo(struct mk_smtp *s, const char *name, struct mk_error *err)
+{
+	struct mk_smtp_reply r;
+	int rc = -1;
+
+	mk_smtp_reply_init(&r);
+	if (command(s, err, "EHLO %s", name) != 0 || read_reply(s, &r, err) != 0)
+		goto out;
+	if (r.code != 250) {
+		reply_error(&r, "the server refused EHLO", err);
+		goto out;
+	}
+	mk_smtp_caps_parse(&r, &s->caps);
+	rc = 0;
+out:
+	mk_smtp_reply_free(&r);
+	return rc;
+}
+
+/* SASL driver callbacks for SMTP (RFC 4954). */
+static int sasl_send_auth(void *ctx, const char *mech, const char *ir, struct mk_error *err)
+{
+	struct mk_smtp *s = ctx;
+	struct mk_buf b;
+	int rc;
+
+	mk_buf_init_secret(&b, 64 * 1024);
+	rc = ir != NULL ? mk_buf_addf(&b, "AUTH %s %s\r\n", mech, *ir ? ir : "=")
+			: mk_buf_addf(&b, "AUTH %s\r\n", mech);
+	if (rc == 0)
+		rc = mk_conn_write(s->conn, b.data, b.len, true, 5 + strlen(mech), err);
+	else
+		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+	mk_buf_free(&b);
+	return rc;
+}
+
+static int sasl_send_line(void *ctx, const char *b64, size_t len, struct mk_error *err)
+{
+	struct mk_smtp *s = ctx;
+	struct mk_buf b;
+	int rc;
+
+	mk_buf_init_secret(&b, 64 * 1024);
+	rc = mk_buf_add(&b, b64, len) == 0 && mk_buf_add(&b, "\r\n", 2) == 0
+		     ? mk_conn_write(s->conn, b.data, b.len, len > 1, 0, err)
+		     : mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+	mk_buf_free(&b);
+	return rc;
+}
+
+static int sasl_read_reply(void *ctx, enum mk_sasl_reply_kind *kind, struct mk_buf *payload,
+			   struct mk_error *err)
+{
+	struct mk_smtp *s = ctx;
+	struct mk_smtp_reply r;
+	int rc = -1;
+
+	mk_smtp_reply_init(&r);
+	if (read_reply(s, &r, err) != 0)
+		goto out;
+	if (r.code == 334)
+		*kind = MK_SASL_REPLY_CONTINUE;
+	else if (r.code == 235)
+		*kind = MK_SASL_REPLY_OK;
+	else if (r.code >= 400 && r.code < 500)
+		*kind = MK_SASL_REPLY_TEMPFAIL;
+	else if (r.code == 535 || r.code == 534 || r.code == 501 || r.code == 530)
+		*kind = MK_SASL_REPLY_FAIL;
+	else
+		*kind = MK_SASL_REPLY_BAD;
+	if (*kind != MK_SASL_REPLY_CONTINUE && mk_buf_addf(payload, "%u ", r.code) != 0)
+		goto out;
+	if (mk_buf_addstr(payload, mk_buf_str(&r.text)) != 0)
+		goto out;
+	rc = 0;
+out:
+	mk_smtp_reply_free(&r);
+	return rc;
+}
+
+int mk_smtp_open(const struct mk_smtp_params *p, struct mk_smtp **r, bool *token_expired,
+		 struct mk_error *err)
+{
+	struct mk_smtp *s = calloc(1, sizeof(*s));
+	struct mk_smtp_reply greet;
+	struct mk_sasl_creds creds = { p->user, p->token, p->conn.host, p->conn.port };
+	struct mk_sasl_result res;
+	const char *name = p->helo != NULL ? p->helo : "localhost";
+	/* "AUTH " + mech + " " + IR + CRLF must fit in 512 octets. */
+	struct mk_sasl_proto proto = { "SMTP",
+				       MK_SMTP_CMD_MAX - 2 - 6 - strlen(p->mech->name),
+				       true,
+				       sasl_send_auth,
+				       sasl_send_line,
+				       sasl_read_reply,
+				       s };
+	int rc = -1;
+
+	*r = NULL;
+	*token_expired = false;
+	mk_smtp_reply_init(&greet);
+	if (s == NULL)
+		return mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+	mk_buf_init(&s->line, 16384);
+	if (mk_conn_open(&p->conn, &s->conn, err) != 0)
+		goto out;
+	if (read_reply(s, &greet, err) != 0)
+		goto out;
+	if (greet.code != 220) {
+		reply_error(&greet, "the server's greeting refuses service", err);
+		goto out;
+	}
+	if (ehlo(s, name, err) != 0)
+		goto out;
+	if (!p->conn.implicit_tls) {
+		/* Never authenticate in the clear: STARTTLS or nothing. */
+		if (!s->caps.starttls) {
+			mk_error_set(err, MK_ERR_IMPL,
+				     "%s:%u does not offer STARTTLS; refusing to send a token in the clear",
+				     p->conn.host, p->conn.port);
+			goto out;
+		}
+		if (command(s, err, "STARTTLS") != 0 || read_reply(s, &greet, err) != 0)
+			goto out;
+		if (greet.code != 220) {
+			reply_error(&greet, "STARTTLS refused", err);
+			goto out;
+		}
+		if (mk_conn_starttls(s->conn, err) != 0) {
+			s->broken = true;
+			goto out;
+		}
+		/* RFC 3207 §4.2: forget what was said in the clear. */
+		if (ehlo(s, name, err) != 0)
+			goto out;
+	}
+	if (!mk_smtp_caps_has_auth(&s->caps, p->mech->name)) {
+		mk_error_set(err, MK_ERR_IMPL, "%s:%u does not offer AUTH %s (it offers:%s)", p->conn.host,
+			     p->conn.port, p->mech->name, s->caps.auth[0] ? s->caps.auth : " none");
+		goto out;
+	}
+	if (mk_sasl_authenticate(&proto, p->mech, &creds, p->force_two_step, &res, err) != 0) {
+		*token_expired = res.token_expired || res.had_challenge;
+		goto out;
+	}
+	*r = s;
+	s = NULL;
+	rc = 0;
+out:
+	mk_smtp_reply_free(&greet);
+	mk_smtp_close(&s);
+	return rc;
+}
+
+static bool safe_arg(const char *a)
+{
+	return !mk_str_has_crlfnul(a, strlen(a)) && strchr(a, '<') == NULL && strchr(a, '>') == NULL;
+}
+
+int mk_smtp_send(struct mk_smtp *s, const char *from, const char *const *rcpts, size_t n, const char *msg,
+		 size_t len, struct mk_smtp_rcpt_result *results, struct mk_error *err)
+{
+	struct mk_smtp_reply r;
+	struct mk_buf data, params;
+	bool eight = mk_msg_is_8bit(msg, len), utf8 = false, temp = false;
+	size_t refused = 0;
+	int rc = -1;
+
+	mk_smtp_reply_init(&r);
+	mk_buf_init(&data, MK_SMTP_DATA_MAX);
+	mk_buf_init(&params, 256);
+	/* CR, LF or NUL in an argument would start a new command. */
+	if (!safe_arg(from))
+		return mk_error_set(err, MK_ERR_DATA, "the sender address contains forbidden characters");
+	for (size_t i = 0; i < n; i++) {
+		if (!safe_arg(rcpts[i]) || rcpts[i][0] == '\0')
+			return mk_error_set(err, MK_ERR_DATA, "recipient %zu contains forbidden characters",
+					    i + 1);
+		if (mk_msg_is_8bit(rcpts[i], strlen(rcpts[i])))
+			utf8 = true;
+	}
+	if (mk_msg_is_8bit(from, strlen(from)))
+		utf8 = true;
+	if (utf8 && !s->caps.smtputf8) {
+		mk_error_set(err, MK_ERR_IMPL, "the server does not offer SMTPUTF8 for non-ASCII addresses");
+		goto out;
+	}
+	if (mk_msg_to_data(msg, len, &data) != 0) {
+		mk_error_set(err, MK_ERR_DATA, "the message is larger than %zu bytes", MK_SMTP_DATA_MAX);
+		goto out;
+	}
+	if (s->caps.size_known && s->caps.size_max > 0 && data.len > s->caps.size_max) {
+		mk_error_set(err, MK_ERR_RESP,
+			     "the message (%zu bytes) is larger than the server accepts (%llu)", data.len,
+			     s->caps.size_max);
+		goto out;
+	}
+	if (s->caps.size_known)
+		mk_buf_addf(&params, " SIZE=%zu", data.len);
+	if (eight && s->caps.eightbitmime)
+		mk_buf_addstr(&params, " BODY=8BITMIME");
+	if (utf8)
+		mk_buf_addstr(&params, " SMTPUTF8");
+	if (command(s, err, "MAIL FROM:<%s>%s", from, mk_buf_str(&params)) != 0 ||
+	    read_reply(s, &r, err) != 0)
+		goto out;
+	if (r.code != 250) {
+		reply_error(&r, "the sender was refused", err);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (command(s, err, "RCPT TO:<%s>", rcpts[i]) != 0 || read_reply(s, &r, err) != 0)
+			goto out;
+		if (results != NULL) {
+			results[i].code = r.code;
+			snprintf(results[i].text, sizeof(results[i].text), "%s", mk_buf_str(&r.text));
+		}
+		if (r.code != 250 && r.code != 251) {
+			refused++;
+			temp = temp || (r.code >= 400 && r.code < 500);
+			mk_log(MK_LOG_WARN, "recipient %s refused: %u %s", rcpts[i], r.code,
+			       mk_buf_str(&r.text));
+		}
+	}
+	if (refused > 0) {
+		/* All or nothing: a partial send could not be retried without
+		 * duplicates, so the message stays with the caller. */
+		command(s, err, "RSET");
+		read_reply(s, &r, err);
+		mk_error_set(err, temp ? MK_ERR_TEMP : MK_ERR_RESP,
+			     "%zu of %zu recipient%s refused; nothing was sent", refused, n,
+			     n == 1 ? "" : "s");
+		goto out;
+	}
+	if (command(s, err, "DATA") != 0 || read_reply(s, &r, err) != 0)
+		goto out;
+	if (r.code != 354) {
+		reply_error(&r, "the server refused DATA", err);
+		goto out;
+	}
+	if (mk_conn_write(s->conn, data.data, data.len, false, 0, err) != 0 || read_reply(s, &r, err) != 0) {
+		s->broken = true;
+		mk_error_prefix(err, "the message may not have been accepted");
+		if (err->cls == MK_ERR_PROTO)
+			err->cls = MK_ERR_TEMP;
+		goto out;
+	}
+	if (r.code != 250) {
+		reply_error(&r, "the server refused the message", err);
+		goto out;
+	}
+	mk_log(MK_LOG_DEBUG, "accepted: %s", mk_buf_str(&r.text));
+	rc = 0;
+out:
+	mk_smtp_reply_free(&r);
+	mk_buf_free(&data);
+	mk_buf_free(&params);
+	return rc;
+}
+
+void mk_smtp_close(struct mk_smtp **sp)
+{
+	struct mk_smtp *s = *sp;
+	struct mk_error err;
+
+	if (s == NULL)
+		return;
+	if (s->conn != NULL && !s->broken && command(s, &err, "QUIT") == 0) {
+		struct mk_smtp_reply r;
+		mk_smtp_reply_init(&r);
+		read_reply(s, &r, &err);
+		mk_smtp_reply_free(&r);
+	}
+	mk_conn_free(&s->conn);
+	mk_buf_free(&s->line);
+	free(s->host);
+	free(s);
+	*sp = NULL;
+}
