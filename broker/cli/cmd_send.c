@@ -53,12 +53,13 @@ int mk_cmd_send(struct mk_cli *cli, int argc, char **argv)
 	const struct mk_account *a;
 	struct mk_smtp *smtp = NULL;
 	struct mk_smtp_params sp = { 0 };
-	struct mk_error err;
+	struct mk_error err, first;
 	char *tok = NULL;
 	int rc = EX_USAGE;
 
 	if (mk_cli_wants_help(argc, argv, help))
 		return 0;
+	mk_error_init(&first);
 	mk_buf_init(&msg, MK_SEND_MSG_MAX);
 	mk_buf_init(&stripped, MK_SEND_MSG_MAX);
 	mk_buf_init(&hdr_rcpts, 1 << 20);
@@ -134,6 +135,13 @@ int mk_cmd_send(struct mk_cli *cli, int argc, char **argv)
 	}
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (mk_broker_token_for(b, acct_name, attempt > 0, &a, &tok, &err) != 0) {
+			/* Say both: why the server refused, and why no new token came. */
+			if (attempt > 0) {
+				char second[MK_ERROR_MSG_SIZE];
+				memcpy(second, err.msg, sizeof(second));
+				mk_error_set(&err, err.cls, "%.400s; a new token could not be had: %.500s",
+					     first.msg, second);
+			}
 			rc = mk_cli_fail(cli, "send", &err);
 			goto out;
 		}
@@ -161,6 +169,7 @@ int mk_cmd_send(struct mk_cli *cli, int argc, char **argv)
 			rc = mk_cli_fail(cli, "send", &err);
 			goto out;
 		}
+		first = err;
 		mk_log(MK_LOG_INFO, "the server refused the token; refreshing it and trying once more");
 	}
 	if (from == NULL)

@@ -14,7 +14,7 @@ finish() {
 	echo "$(basename "$0"): $pass passed, $failn failed"
 	[ "$failn" -eq 0 ]
 }
-cleanup() { "$top/tests/servers/down" "$work/srv"; rm -rf "$work"; }
+cleanup() { "$top/tests/servers/down" "$work/srv"; [ -n "${MK_KEEP:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
 
 "$top/tests/servers/up" "$work/srv" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
