@@ -135,15 +135,32 @@ static int add_addresses(const char *v, size_t n, struct mk_buf *out)
 					return -1;
 			}
 		} else {
-			size_t s = start, e = end;
-			while (s < e && (v[s] == ' ' || v[s] == '\t' || v[s] == '\r' || v[s] == '\n'))
-				s++;
-			while (e > s &&
-			       (v[e - 1] == ' ' || v[e - 1] == '\t' || v[e - 1] == '\r' || v[e - 1] == '\n'))
-				e--;
-			if (e > s && memchr(v + s, '@', e - s) != NULL && memchr(v + s, ' ', e - s) == NULL &&
-			    memchr(v + s, '"', e - s) == NULL) {
-				if (mk_buf_add(out, v + s, e - s) != 0 || mk_buf_addc(out, '\n') != 0)
+			/* A bare addr-spec, comments removed (RFC 5322 §3.2.2). */
+			char a[512];
+			size_t o = 0;
+			int depth = 0;
+			bool gap = false;
+			for (size_t k = start; k < end && o + 2 < sizeof(a); k++) {
+				char c = v[k];
+				if (c == '(')
+					depth++;
+				else if (c == ')' && depth > 0)
+					depth--;
+				else if (depth > 0)
+					continue;
+				else if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+					gap = o > 0;
+				else {
+					if (gap)
+						a[o++] = ' '; /* words apart: not one address */
+					gap = false;
+					a[o++] = c;
+				}
+			}
+			a[o] = '\0';
+			if (o > 0 && strchr(a, '@') != NULL && strchr(a, ' ') == NULL &&
+			    strchr(a, '"') == NULL) {
+				if (mk_buf_add(out, a, o) != 0 || mk_buf_addc(out, '\n') != 0)
 					return -1;
 			}
 		}

@@ -18,7 +18,9 @@
 #include "broker/config/config.h"
 #include "broker/policy.h"
 #include "broker/store/store.h"
+#include "common/base64.h"
 #include "common/secret.h"
+#include "sasl-helper/mech.h"
 
 static void exec_core(char **argv)
 {
@@ -48,6 +50,54 @@ static void exec_core(char **argv)
 	exit(EX_UNAVAILABLE);
 }
 
+/* `sasl ACCOUNT [--mech M]` is served here too; its other options (--host,
+ * --port, --raw, --help) are left to mailkey-core's cmd_sasl. 0 when argv
+ * (starting at the verb) is that simple form. */
+static int parse_sasl(int argc, char **argv, const char **name, const struct mk_sasl_mech **mech)
+{
+	if (strcmp(argv[0], "sasl") != 0)
+		return -1;
+	*name = NULL;
+	*mech = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--mech") == 0 && i + 1 < argc && *mech == NULL) {
+			/* An unknown name is core's to report. */
+			if ((*mech = mk_sasl_mech_find(argv[++i])) == NULL)
+				return -1;
+		} else if (argv[i][0] != '-' && *name == NULL)
+			*name = argv[i];
+		else
+			return -1;
+	}
+	return *name != NULL ? 0 : -1;
+}
+
+/* Same output as cmd_sasl: base64 of the initial client response. mech NULL
+ * = the account's own. */
+static int print_sasl(const struct mk_sasl_mech *mech, const struct mk_account *a, const char *token)
+{
+	struct mk_sasl_creds creds = { 0 };
+	struct mk_buf raw, b64;
+	struct mk_error err;
+	int rc = 1;
+
+	if (mech == NULL)
+		mech = a->mech == MK_MECH_XOAUTH2 ? &mk_sasl_xoauth2 : &mk_sasl_oauthbearer;
+	creds.user = a->user;
+	creds.token = token;
+	mk_buf_init_secret(&raw, 64 * 1024);
+	mk_buf_init_secret(&b64, 96 * 1024);
+	if (mech->start(&creds, &raw, &err) != MK_SASL_OK || mk_base64_encode(raw.data, raw.len, &b64) != 0)
+		goto out; /* core repeats it and reports the problem */
+	fputs(mk_buf_str(&b64), stdout);
+	fputc('\n', stdout);
+	rc = fflush(stdout) == 0 ? 0 : EX_IOERR;
+out:
+	mk_buf_free(&raw);
+	mk_buf_free(&b64);
+	return rc;
+}
+
 /* The whole fast path; 1 = not served here. */
 static int try_fast(int argc, char **argv)
 {
@@ -58,6 +108,7 @@ static int try_fast(int argc, char **argv)
 	struct mk_tokens t = { 0 };
 	struct mk_error err;
 	const struct mk_account *a;
+	const struct mk_sasl_mech *mech = NULL;
 	json_t *doc = NULL;
 	int i = 1, rc = 1;
 
@@ -69,9 +120,12 @@ static int try_fast(int argc, char **argv)
 		else
 			return 1; /* anything else (-v, --cafile, ...) is core's */
 	}
-	if (argc - i != 2 || strcmp(argv[i], "token") != 0 || argv[i + 1][0] == '-')
+	if (i >= argc)
 		return 1;
-	name = argv[i + 1];
+	if (argc - i == 2 && strcmp(argv[i], "token") == 0 && argv[i + 1][0] != '-')
+		name = argv[i + 1];
+	else if (parse_sasl(argc - i, argv + i, &name, &mech) != 0)
+		return 1;
 	mk_error_init(&err);
 	cpath = config != NULL ? strdup(config) : mk_config_default_path();
 	sdir = state != NULL ? strdup(state) : mk_store_default_dir();
@@ -84,9 +138,13 @@ static int try_fast(int argc, char **argv)
 	if (t.access_token == NULL || t.needs_consent ||
 	    mk_policy_should_refresh((int64_t)time(NULL), t.obtained_at, t.expires_at, a->refresh_margin))
 		goto out;
-	fputs(t.access_token, stdout);
-	fputc('\n', stdout);
-	rc = fflush(stdout) == 0 ? 0 : EX_IOERR;
+	if (mech != NULL || strcmp(argv[i], "sasl") == 0)
+		rc = print_sasl(mech, a, t.access_token);
+	else {
+		fputs(t.access_token, stdout);
+		fputc('\n', stdout);
+		rc = fflush(stdout) == 0 ? 0 : EX_IOERR;
+	}
 out:
 	mk_tokens_clear(&t);
 	json_decref(doc);

@@ -8,6 +8,12 @@ BROWSER=$(browser approve "$work/page.json") "$MK" login short --timeout 60 2>"$
 check "login with the 20-second client" test $? = 0
 t1=$("$MK" token short)
 check "a second call hands out the same token (no refresh)" test "$("$MK" token short)" = "$t1"
+# The fast front end serves a valid token (and the plain sasl string) itself:
+# with mailkey-core made unrunnable it must still answer, and the same as core.
+check "the front end serves token without mailkey-core" test "$(MAILKEY_CORE=/bin/false "$MK" token short)" = "$t1"
+s_core=$("$MK-core" sasl short --mech xoauth2)
+check "the front end serves sasl without mailkey-core, as core would" \
+	test -n "$s_core" -a "$(MAILKEY_CORE=/bin/false "$MK" sasl short --mech xoauth2)" = "$s_core"
 before=$(counts | json '["byGrant"].get("refresh_token", 0)')
 sleep $((MK_SHORT_TTL / 2 + 1)) # past the half-life: refresh is due
 t2=$("$MK" token short)
