@@ -1,1 +1,3 @@
-mk_script_test(mail_send COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/mail/send.sh LABEL integration TIMEOUT 300)
+foreach(t send fetch)
+  mk_script_test(mail_${t} COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/mail/${t}.sh LABEL integration TIMEOUT 300)
+endforeach()

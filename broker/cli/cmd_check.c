@@ -1,0 +1,141 @@
+/* mailkey check: log in over each configured protocol and report. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "broker/cli/cli.h"
+#include "broker/cli/cmd_util.h"
+#include "broker/cli/mail_login.h"
+#include "common/secret.h"
+#include "mail/smtp.h"
+
+static const char help[] =
+	"usage: mailkey check ACCOUNT [--json]\n\n"
+	"Log in to the account's IMAP and SMTP servers with its OAuth token and report each\n"
+	"(latency, or the failure and what to do). Exit 0 only when every login worked.\n";
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static int smtp_login(struct mk_cli *cli, struct mk_broker *b, const char *name, struct mk_error *err)
+{
+	const struct mk_account *a;
+	struct mk_smtp_params sp = { 0 };
+	struct mk_smtp *s = NULL;
+	char *tok = NULL;
+	bool expired;
+	int rc;
+
+	if (mk_broker_token_for(b, name, false, &a, &tok, err) != 0)
+		return -1;
+	sp.conn.host = a->smtp.host;
+	sp.conn.port = a->smtp.port;
+	sp.conn.implicit_tls = a->smtp.tls == MK_TLS_IMPLICIT;
+	sp.conn.cafile = cli->cafile != NULL ? cli->cafile : a->cafile;
+	sp.conn.source_address = a->source_address;
+	sp.conn.connect_timeout_ms = sp.conn.io_timeout_ms = a->timeout * 1000;
+	sp.mech = a->mech == MK_MECH_XOAUTH2 ? &mk_sasl_xoauth2 : &mk_sasl_oauthbearer;
+	sp.user = a->user;
+	sp.token = tok;
+	rc = mk_smtp_open(&sp, &s, &expired, err);
+	mk_smtp_close(&s);
+	mk_secret_free_str(tok);
+	return rc;
+}
+
+int mk_cmd_check(struct mk_cli *cli, int argc, char **argv)
+{
+	const char *name = NULL;
+	const struct mk_account *a;
+	struct mk_broker *b;
+	struct mk_error err;
+	int worst = 0, checked = 0;
+
+	if (mk_cli_wants_help(argc, argv, help))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			cli->json = true;
+		else if (argv[i][0] != '-' && name == NULL)
+			name = argv[i];
+		else {
+			fprintf(stderr, "mailkey check: unexpected '%s'\n%s", argv[i], help);
+			return EX_USAGE;
+		}
+	}
+	if (name == NULL) {
+		fputs(help, stderr);
+		return EX_USAGE;
+	}
+	mk_error_init(&err);
+	if (mk_cli_broker(cli, &b, &err) != 0 || mk_broker_account(b, name, &a, &err) != 0)
+		return mk_cli_fail(cli, "check", &err);
+	if (cli->json)
+		fputs("[", stdout);
+	for (int proto = 0; proto < 3; proto++) {
+		const struct mk_mail_endpoint *e = proto == 0 ? &a->imap : proto == 1 ? &a->smtp : &a->pop3;
+		const char *pname = proto == 0 ? "imap" : proto == 1 ? "smtp" : "pop3";
+		double t0 = now_ms();
+		int rc;
+
+		if (e->host == NULL)
+			continue;
+		mk_error_init(&err);
+		if (proto == 0) {
+			struct mk_imap *im = NULL;
+			rc = mk_cli_imap_login(cli, b, name, &a, &im, &err);
+			mk_imap_close(&im);
+		} else if (proto == 1) {
+			rc = smtp_login(cli, b, name, &err);
+		} else {
+			/* Not a failure of the account: this build cannot check it. */
+			if (cli->json)
+				printf("%s{\"protocol\":\"pop3\",\"server\":\"%s:%u\",\"ok\":null,"
+				       "\"message\":\"POP3 is not "
+				       "supported by this build\"}",
+				       checked++ ? "," : "", e->host, e->port);
+			else
+				printf("pop3  %s:%u  not checked: POP3 is not supported by this build\n",
+				       e->host, e->port);
+			continue;
+		}
+		if (rc != 0 && mk_error_to_sysexit(err.cls) > worst)
+			worst = mk_error_to_sysexit(err.cls);
+		if (cli->json) {
+			json_t *o = json_pack("{s:s, s:s+, s:b, s:f}", "protocol", pname, "server", e->host,
+					      "", "ok", rc == 0, "ms", now_ms() - t0);
+			char *txt;
+			if (rc != 0) {
+				json_object_set_new(o, "error", json_string(mk_error_class_name(err.cls)));
+				json_object_set_new(o, "message", json_string(err.msg));
+			}
+			txt = json_dumps(o, JSON_COMPACT);
+			printf("%s%s", checked++ ? "," : "", txt != NULL ? txt : "{}");
+			free(txt);
+			json_decref(o);
+		} else if (rc == 0) {
+			printf("%-5s %s:%u  OK  logged in as %s in %.0f ms\n", pname, e->host, e->port,
+			       a->user, now_ms() - t0);
+		} else {
+			printf("%-5s %s:%u  FAILED (%s): %s\n", pname, e->host, e->port,
+			       mk_error_class_name(err.cls), err.msg);
+		}
+		checked++;
+	}
+	if (cli->json)
+		puts("]");
+	if (checked == 0) {
+		fprintf(stderr, "mailkey check: account %s has no mail servers configured (imap, smtp)\n",
+			name);
+		return EX_CONFIG;
+	}
+	return worst;
+}

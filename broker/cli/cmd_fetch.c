@@ -1,0 +1,157 @@
+#define _GNU_SOURCE
+/* mailkey fetch: new messages over IMAP into a Maildir, each exactly once. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "broker/cli/cli.h"
+#include "broker/cli/cmd_util.h"
+#include "broker/cli/mail_login.h"
+#include "common/log.h"
+#include "common/secret.h"
+#include "mail/imap.h"
+#include "mail/maildir.h"
+
+static const char help[] =
+	"usage: mailkey fetch ACCOUNT [--mailbox M] [--maildir DIR] [--json]\n\n"
+	"Fetch the messages of mailbox M (default INBOX) that were not fetched before into the\n"
+	"Maildir DIR (default ~/Maildir), over IMAP with the account's OAuth token. Messages\n"
+	"stay on the server, unread. Running it again fetches only what is new.\n";
+
+int mk_cli_imap_login(struct mk_cli *cli, struct mk_broker *b, const char *name, const struct mk_account **ap,
+		      struct mk_imap **r, struct mk_error *err)
+{
+	struct mk_imap_params ip = { 0 };
+	struct mk_error first;
+	char *tok = NULL;
+	bool expired = false;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (mk_broker_token_for(b, name, attempt > 0, ap, &tok, err) != 0) {
+			if (attempt > 0)
+				mk_error_prefix(err, "%.300s; a new token could not be had", first.msg);
+			return -1;
+		}
+		if ((*ap)->imap.host == NULL) {
+			mk_secret_free_str(tok);
+			return mk_error_set(err, MK_ERR_CONFIG,
+					    "account %s has no imap server (set imap = HOST:PORT)", name);
+		}
+		ip.conn.host = (*ap)->imap.host;
+		ip.conn.port = (*ap)->imap.port;
+		ip.conn.implicit_tls = (*ap)->imap.tls == MK_TLS_IMPLICIT;
+		ip.conn.cafile = cli->cafile != NULL ? cli->cafile : (*ap)->cafile;
+		ip.conn.source_address = (*ap)->source_address;
+		ip.conn.connect_timeout_ms = ip.conn.io_timeout_ms = (*ap)->timeout * 1000;
+		ip.mech = (*ap)->mech == MK_MECH_XOAUTH2 ? &mk_sasl_xoauth2 : &mk_sasl_oauthbearer;
+		ip.user = (*ap)->user;
+		ip.token = tok;
+		if (mk_imap_open(&ip, r, &expired, err) == 0) {
+			mk_secret_free_str(tok);
+			return 0;
+		}
+		mk_secret_clear_str(&tok);
+		if (!(err->cls == MK_ERR_AUTH && expired && attempt == 0))
+			return -1;
+		first = *err;
+		mk_log(MK_LOG_INFO, "the server refused the token; refreshing it and trying once more");
+	}
+	return -1;
+}
+
+int mk_cmd_fetch(struct mk_cli *cli, int argc, char **argv)
+{
+	const char *name = NULL, *mailbox = "INBOX", *maildir = NULL;
+	char *home_maildir = NULL, state[4096];
+	struct mk_broker *b;
+	const struct mk_account *a;
+	struct mk_imap *imap = NULL;
+	struct mk_error err;
+	uint64_t uv, exists, old_uv, last, *uids = NULL;
+	size_t n = 0, got = 0;
+	int rc = EX_USAGE;
+
+	if (mk_cli_wants_help(argc, argv, help))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--mailbox") == 0 && i + 1 < argc)
+			mailbox = argv[++i];
+		else if (strcmp(argv[i], "--maildir") == 0 && i + 1 < argc)
+			maildir = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0)
+			cli->json = true;
+		else if (argv[i][0] != '-' && name == NULL)
+			name = argv[i];
+		else {
+			fprintf(stderr, "mailkey fetch: unexpected '%s'\n%s", argv[i], help);
+			return EX_USAGE;
+		}
+	}
+	if (name == NULL) {
+		fputs(help, stderr);
+		return EX_USAGE;
+	}
+	if (maildir == NULL) {
+		const char *home = getenv("HOME");
+		if (home == NULL || asprintf(&home_maildir, "%s/Maildir", home) < 0)
+			return EX_OSERR;
+		maildir = home_maildir;
+	}
+	mk_error_init(&err);
+	if (mk_cli_broker(cli, &b, &err) != 0 || mk_maildir_init(maildir, &err) != 0 ||
+	    mk_cli_imap_login(cli, b, name, &a, &imap, &err) != 0 ||
+	    mk_imap_examine(imap, mailbox, &uv, &exists, &err) != 0)
+		goto fail;
+	snprintf(state, sizeof(state), "%s/.mailkey-%s-%s.state", maildir, name, mailbox);
+	for (char *p = state + strlen(maildir) + 1; *p != '\0'; p++)
+		if (*p == '/')
+			*p = '_';
+	if (mk_maildir_state_load(state, &old_uv, &last, &err) != 0)
+		goto fail;
+	if (old_uv != uv) {
+		/* RFC 9051 §2.3.1.1: a new UIDVALIDITY means old UIDs mean nothing. */
+		if (old_uv != 0)
+			mk_log(MK_LOG_WARN,
+			       "%s was reset on the server (UIDVALIDITY changed): fetching it all again",
+			       mailbox);
+		last = 0;
+	}
+	if (mk_imap_uids_after(imap, last, &uids, &n, &err) != 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		struct mk_buf msg;
+		mk_buf_init(&msg, (size_t)64 << 20);
+		if (mk_imap_fetch(imap, uids[i], &msg, &err) != 0 ||
+		    mk_maildir_deliver(maildir, msg.data ? msg.data : "", msg.len, &err) != 0) {
+			mk_buf_free(&msg);
+			goto fail;
+		}
+		mk_buf_free(&msg);
+		/* Saved after every message: an interruption never duplicates. */
+		if (mk_maildir_state_save(state, uv, uids[i], &err) != 0)
+			goto fail;
+		got++;
+	}
+	if (n == 0 && mk_maildir_state_save(state, uv, last, &err) != 0)
+		goto fail;
+	if (cli->json)
+		printf("{\"account\":\"%s\",\"mailbox\":\"%s\",\"fetched\":%zu,\"exists\":%llu}\n", name,
+		       mailbox, got, (unsigned long long)exists);
+	else
+		printf("%s %s: %zu new message%s fetched into %s (%llu in the mailbox)\n", name, mailbox, got,
+		       got == 1 ? "" : "s", maildir, (unsigned long long)exists);
+	rc = 0;
+	goto out;
+fail:
+	if (got > 0)
+		fprintf(stderr, "mailkey fetch: %zu message%s fetched before the error\n", got,
+			got == 1 ? "" : "s");
+	rc = mk_cli_fail(cli, "fetch", &err);
+out:
+	mk_imap_close(&imap);
+	free(uids);
+	free(home_maildir);
+	return rc;
+}

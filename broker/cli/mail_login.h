@@ -1,0 +1,12 @@
+/* Logging in to an account's mail servers from the CLI, with one token
+ * refresh when the server refuses the token. */
+#ifndef MK_CLI_MAIL_LOGIN_H
+#define MK_CLI_MAIL_LOGIN_H
+
+#include "broker/cli/cli.h"
+#include "mail/imap.h"
+
+int mk_cli_imap_login(struct mk_cli *cli, struct mk_broker *b, const char *name, const struct mk_account **ap,
+		      struct mk_imap **r, struct mk_error *err);
+
+#endif

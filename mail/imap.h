@@ -1,0 +1,44 @@
+/* IMAP client (RFC 9051 / RFC 3501): log in with XOAUTH2 or OAUTHBEARER
+ * over TLS, select a mailbox, find and fetch messages by UID. */
+#ifndef MK_MAIL_IMAP_H
+#define MK_MAIL_IMAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "mail/conn.h"
+#include "sasl-helper/mech.h"
+
+struct mk_imap;
+
+struct mk_imap_params {
+	struct mk_conn_params conn; /* implicit_tls: 993; else STARTTLS is required */
+	const struct mk_sasl_mech *mech;
+	const char *user;
+	const char *token; /* borrowed secret */
+	bool force_two_step;
+	size_t literal_max; /* largest message fetched; 0 = 64 MiB */
+};
+
+/* Connect, secure, authenticate. Errors as mk_smtp_open; *token_expired
+ * tells whether a refresh may help. */
+int mk_imap_open(const struct mk_imap_params *p, struct mk_imap **r, bool *token_expired,
+		 struct mk_error *err);
+
+/* EXAMINE (read-only) a mailbox: its UIDVALIDITY and message count. */
+int mk_imap_examine(struct mk_imap *s, const char *mailbox, uint64_t *uidvalidity_r, uint64_t *exists_r,
+		    struct mk_error *err);
+
+/* UIDs greater than after_uid, ascending, into a heap array (free()). */
+int mk_imap_uids_after(struct mk_imap *s, uint64_t after_uid, uint64_t **uids_r, size_t *n_r,
+		       struct mk_error *err);
+
+/* The whole message with this UID (BODY.PEEK[]: \Seen is not set). */
+int mk_imap_fetch(struct mk_imap *s, uint64_t uid, struct mk_buf *msg, struct mk_error *err);
+
+/* LOGOUT (best effort) and free; NULLs *s. */
+void mk_imap_close(struct mk_imap **s);
+
+#endif

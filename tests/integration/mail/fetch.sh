@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# mailkey fetch and check against the real Dovecot: messages sent with
+# mailkey send come back byte for byte over IMAP (implicit TLS + XOAUTH2,
+# STARTTLS + OAUTHBEARER), a second run fetches nothing, check reports each
+# login, a refused token is reported with exit 77, and curl lists the mailbox
+# with a token from mailkey.
+. "$(dirname "$0")/../broker/lib.sh"
+seed() { "$top/tests/servers/get-token" "$work/srv" --user "$2" | json '["access_token"]' |
+	"$build/tests/tools/mk-store-seed" "$MAILKEY_STATE_DIR" "$1" 3600; }
+acct() { # name user imap mech [extra]
+	printf '[account %s]\nprovider = generic\nissuer = %s\nuser = %s\nclient_id = %s\ncafile = %s\nimap = %s\nsmtp = localhost:%s\nsmtp_tls = starttls\nmech = %s\n%s\n\n' \
+		"$1" "$MK_OP_ISSUER" "$2" "$MK_CLIENT_ID" "$MK_CA_FILE" "$3" "$MK_SMTP_PORT" "$4" "${5:-}" >>"$MAILKEY_CONFIG"
+}
+acct alice "$MK_USER1" "localhost:$MK_IMAPS_PORT" xoauth2
+acct bobx "$MK_USER2" "localhost:$MK_IMAPS_PORT" xoauth2
+acct bobo "$MK_USER2" "localhost:$MK_IMAP_PORT" oauthbearer "imap_tls = starttls"
+acct bad "$MK_USER2" "localhost:$MK_IMAPS_PORT" xoauth2 "source_address = 127.0.0.8"
+seed alice "$MK_USER1"
+seed bobx "$MK_USER2"
+seed bobo "$MK_USER2"
+printf 'not-a-token\n' | "$build/tests/tools/mk-store-seed" "$MAILKEY_STATE_DIR" bad 3600
+
+u=$(date +%s%N)
+{
+	printf 'From: %s\nTo: %s\nSubject: fetch %s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n' "$MK_USER1" "$MK_USER2" "$u"
+	printf '.leading dot\nGrüße\n..two\nend\n'
+} >"$work/m1.eml"
+{
+	printf 'From: %s\nTo: %s\nSubject: big %s\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n' "$MK_USER1" "$MK_USER2" "$u"
+	head -c 7500000 /dev/urandom | base64 -w 76
+} >"$work/m2.eml"
+"$MK" send --account alice "$MK_USER2" <"$work/m1.eml" && "$MK" send --account alice "$MK_USER2" <"$work/m2.eml"
+check "two messages sent with mailkey send" test $? = 0
+for _ in $(seq 1 100); do
+	[ "$(ls "$MK_MAIL_ROOT/$MK_USER2/Maildir/new" 2>/dev/null | wc -l)" -ge 2 ] && break
+	sleep 0.1
+done
+
+"$MK" fetch bobx --maildir "$work/mdx" >"$work/f1" 2>&1
+check "fetch over IMAPS with XOAUTH2 ($(cat "$work/f1"))" grep -q "2 new messages" "$work/f1"
+same() { # original, fetched file: headers present, body identical (LF line ends)
+	python3 - "$1" "$2" <<'PY'
+import sys
+o = open(sys.argv[1], "rb").read().replace(b"\r\n", b"\n")
+g = open(sys.argv[2], "rb").read()
+oh, ob = o.split(b"\n\n", 1)
+gh, gb = g.split(b"\n\n", 1)
+sys.exit(0 if gb == ob and all(l in gh.split(b"\n") for l in oh.split(b"\n")) else 1)
+PY
+}
+f1=$(grep -l "^Subject: fetch $u" "$work/mdx/new/"* | head -1)
+f2=$(grep -l "^Subject: big $u" "$work/mdx/new/"* | head -1)
+check "the text message comes back byte for byte (dots, 8-bit)" same "$work/m1.eml" "$f1"
+check "the 10 MB message comes back byte for byte" same "$work/m2.eml" "$f2"
+"$MK" fetch bobx --maildir "$work/mdx" >"$work/f2" 2>&1
+check "a second run fetches nothing" grep -q "0 new messages" "$work/f2"
+check "and the Maildir still has exactly two" test "$(ls "$work/mdx/new" | wc -l)" = 2
+printf 'From: %s\nSubject: third %s\n\nthree\n' "$MK_USER1" "$u" | "$MK" send --account alice "$MK_USER2"
+for _ in $(seq 1 100); do
+	[ "$(ls "$MK_MAIL_ROOT/$MK_USER2/Maildir/new" | wc -l)" -ge 3 ] && break
+	sleep 0.1
+done
+"$MK" fetch bobx --maildir "$work/mdx" --json >"$work/f3"
+check "a new message is fetched once ($(cat "$work/f3"))" test "$(json '["fetched"]' <"$work/f3")" = 1
+"$MK" fetch bobo --maildir "$work/mdo" >"$work/f4" 2>&1
+check "fetch over STARTTLS with OAUTHBEARER ($(cat "$work/f4"))" grep -q "3 new messages" "$work/f4"
+
+"$MK" check bobx >"$work/c1" 2>&1
+rc=$?
+check "check logs in over IMAP and SMTP (exit $rc)" \
+	sh -c "test $rc = 0 && grep -q '^imap .*OK' '$work/c1' && grep -q '^smtp .*OK' '$work/c1'"
+"$MK" check bad --json >"$work/c2" 2>&1
+rc=$?
+check "check with a refused token exits 77 ($rc)" test $rc = 77
+check "and names the server's reason" grep -q "AUTHENTICATIONFAILED" "$work/c2"
+
+# curl (nobody here wrote it) lists the mailbox with mailkey's token.
+curl -sS --cacert "$MK_CA_FILE" "imaps://localhost:$MK_IMAPS_PORT/INBOX" -u "$MK_USER2:" \
+	--oauth2-bearer "$("$MK" token bobx)" -X 'SEARCH ALL' >"$work/curl.out"
+check "curl --oauth2-bearer \"\$(mailkey token)\" searches the mailbox" grep -qE '^\* SEARCH 1 2 3' "$work/curl.out"
+finish
