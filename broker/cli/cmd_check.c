@@ -14,7 +14,7 @@
 
 static const char help[] =
 	"usage: mailkey check ACCOUNT [--json]\n\n"
-	"Log in to the account's IMAP and SMTP servers with its OAuth token and report each\n"
+	"Log in to the account's IMAP, SMTP and POP3 servers with its OAuth token and report each\n"
 	"(latency, or the failure and what to do). Exit 0 only when every login worked.\n";
 
 static double now_ms(void)
@@ -96,16 +96,9 @@ int mk_cmd_check(struct mk_cli *cli, int argc, char **argv)
 		} else if (proto == 1) {
 			rc = smtp_login(cli, b, name, &err);
 		} else {
-			/* Not a failure of the account: this build cannot check it. */
-			if (cli->json)
-				printf("%s{\"protocol\":\"pop3\",\"server\":\"%s:%u\",\"ok\":null,"
-				       "\"message\":\"POP3 is not "
-				       "supported by this build\"}",
-				       checked++ ? "," : "", e->host, e->port);
-			else
-				printf("pop3  %s:%u  not checked: POP3 is not supported by this build\n",
-				       e->host, e->port);
-			continue;
+			struct mk_pop3 *pop = NULL;
+			rc = mk_cli_pop3_login(cli, b, name, &a, &pop, &err);
+			mk_pop3_close(&pop);
 		}
 		if (rc != 0 && mk_error_to_sysexit(err.cls) > worst)
 			worst = mk_error_to_sysexit(err.cls);

@@ -9,10 +9,12 @@
 #include "broker/cli/cli.h"
 #include "broker/cli/cmd_util.h"
 #include "broker/cli/mail_login.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "mail/imap.h"
 #include "mail/maildir.h"
+#include "mail/pop3.h"
 
 static const char help[] =
 	"usage: mailkey fetch ACCOUNT [--mailbox M] [--maildir DIR] [--json]\n\n"
@@ -61,6 +63,101 @@ int mk_cli_imap_login(struct mk_cli *cli, struct mk_broker *b, const char *name,
 	return -1;
 }
 
+int mk_cli_pop3_login(struct mk_cli *cli, struct mk_broker *b, const char *name, const struct mk_account **ap,
+		      struct mk_pop3 **r, struct mk_error *err)
+{
+	struct mk_pop3_params pp = { 0 };
+	struct mk_error first;
+	char *tok = NULL;
+	bool expired = false;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (mk_broker_token_for(b, name, attempt > 0, ap, &tok, err) != 0) {
+			if (attempt > 0)
+				mk_error_prefix(err, "%.300s; a new token could not be had", first.msg);
+			return -1;
+		}
+		if ((*ap)->pop3.host == NULL) {
+			mk_secret_free_str(tok);
+			return mk_error_set(err, MK_ERR_CONFIG,
+					    "account %s has no pop3 server (set pop3 = HOST:PORT)", name);
+		}
+		pp.conn.host = (*ap)->pop3.host;
+		pp.conn.port = (*ap)->pop3.port;
+		pp.conn.implicit_tls = (*ap)->pop3.tls == MK_TLS_IMPLICIT;
+		pp.conn.cafile = cli->cafile != NULL ? cli->cafile : (*ap)->cafile;
+		pp.conn.source_address = (*ap)->source_address;
+		pp.conn.connect_timeout_ms = pp.conn.io_timeout_ms = (*ap)->timeout * 1000;
+		pp.mech = (*ap)->mech == MK_MECH_XOAUTH2 ? &mk_sasl_xoauth2 : &mk_sasl_oauthbearer;
+		/* Office 365 POP3 takes the response only after "+ " (protocols.md §1.6). */
+		pp.force_two_step = strcmp((*ap)->provider, "microsoft") == 0;
+		pp.user = (*ap)->user;
+		pp.token = tok;
+		if (mk_pop3_open(&pp, r, &expired, err) == 0) {
+			mk_secret_free_str(tok);
+			return 0;
+		}
+		mk_secret_clear_str(&tok);
+		if (!(err->cls == MK_ERR_AUTH && expired && attempt == 0))
+			return -1;
+		first = *err;
+		mk_log(MK_LOG_INFO, "the server refused the token; refreshing it and trying once more");
+	}
+	return -1;
+}
+
+/* POP3 has no UIDVALIDITY: the UIDLs already fetched are remembered, one a
+ * line, and the file is replaced after every message. */
+static int fetch_pop3(struct mk_cli *cli, struct mk_broker *b, const char *name, const char *maildir,
+		      size_t *got, struct mk_error *err)
+{
+	const struct mk_account *a;
+	struct mk_pop3 *pop = NULL;
+	struct mk_pop3_msg *m = NULL;
+	struct mk_buf seen;
+	struct mk_error e;
+	char state[4096];
+	size_t n = 0;
+	int rc = -1;
+
+	mk_buf_init(&seen, (size_t)16 << 20);
+	snprintf(state, sizeof(state), "%s/.mailkey-%s-pop3.uidl", maildir, name);
+	if (mk_fs_read_file(state, &seen, &e) != 0 && e.cls != MK_ERR_NOINPUT) {
+		*err = e;
+		goto out;
+	}
+	if (mk_cli_pop3_login(cli, b, name, &a, &pop, err) != 0 || mk_pop3_uidl(pop, &m, &n, err) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct mk_buf msg, key;
+		bool known;
+		mk_buf_init(&key, 128);
+		mk_buf_addf(&key, "\n%s\n", m[i].uidl);
+		known = seen.len > 0 && (strncmp(seen.data, key.data + 1, key.len - 1) == 0 ||
+					 strstr(seen.data, key.data) != NULL);
+		mk_buf_free(&key);
+		if (known)
+			continue;
+		mk_buf_init(&msg, (size_t)64 << 20);
+		if (mk_pop3_retr(pop, m[i].num, &msg, err) != 0 ||
+		    mk_maildir_deliver(maildir, msg.data ? msg.data : "", msg.len, err) != 0) {
+			mk_buf_free(&msg);
+			goto out;
+		}
+		mk_buf_free(&msg);
+		if (mk_buf_addf(&seen, "%s\n", m[i].uidl) != 0 ||
+		    mk_fs_write_atomic(state, seen.data, seen.len, 0600, err) != 0)
+			goto out;
+		(*got)++;
+	}
+	rc = 0;
+out:
+	mk_pop3_close(&pop);
+	free(m);
+	mk_buf_free(&seen);
+	return rc;
+}
+
 int mk_cmd_fetch(struct mk_cli *cli, int argc, char **argv)
 {
 	const char *name = NULL, *mailbox = "INBOX", *maildir = NULL;
@@ -72,11 +169,14 @@ int mk_cmd_fetch(struct mk_cli *cli, int argc, char **argv)
 	uint64_t uv, exists, old_uv, last, *uids = NULL;
 	size_t n = 0, got = 0;
 	int rc = EX_USAGE;
+	bool use_pop3 = false;
 
 	if (mk_cli_wants_help(argc, argv, help))
 		return 0;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--mailbox") == 0 && i + 1 < argc)
+		if (strcmp(argv[i], "--pop3") == 0)
+			use_pop3 = true;
+		else if (strcmp(argv[i], "--mailbox") == 0 && i + 1 < argc)
 			mailbox = argv[++i];
 		else if (strcmp(argv[i], "--maildir") == 0 && i + 1 < argc)
 			maildir = argv[++i];
@@ -100,6 +200,18 @@ int mk_cmd_fetch(struct mk_cli *cli, int argc, char **argv)
 		maildir = home_maildir;
 	}
 	mk_error_init(&err);
+	if (use_pop3) {
+		if (mk_cli_broker(cli, &b, &err) != 0 || mk_maildir_init(maildir, &err) != 0 ||
+		    fetch_pop3(cli, b, name, maildir, &got, &err) != 0)
+			goto fail;
+		if (cli->json)
+			printf("{\"account\":\"%s\",\"protocol\":\"pop3\",\"fetched\":%zu}\n", name, got);
+		else
+			printf("%s POP3: %zu new message%s fetched into %s\n", name, got, got == 1 ? "" : "s",
+			       maildir);
+		rc = 0;
+		goto out;
+	}
 	if (mk_cli_broker(cli, &b, &err) != 0 || mk_maildir_init(maildir, &err) != 0 ||
 	    mk_cli_imap_login(cli, b, name, &a, &imap, &err) != 0 ||
 	    mk_imap_examine(imap, mailbox, &uv, &exists, &err) != 0)

@@ -5,8 +5,12 @@
 
 #include "broker/cli/cli.h"
 #include "mail/imap.h"
+#include "mail/pop3.h"
 
 int mk_cli_imap_login(struct mk_cli *cli, struct mk_broker *b, const char *name, const struct mk_account **ap,
 		      struct mk_imap **r, struct mk_error *err);
+
+int mk_cli_pop3_login(struct mk_cli *cli, struct mk_broker *b, const char *name, const struct mk_account **ap,
+		      struct mk_pop3 **r, struct mk_error *err);
 
 #endif

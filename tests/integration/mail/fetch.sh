@@ -12,8 +12,10 @@ acct() { # name user imap mech [extra]
 		"$1" "$MK_OP_ISSUER" "$2" "$MK_CLIENT_ID" "$MK_CA_FILE" "$3" "$MK_SMTP_PORT" "$4" "${5:-}" >>"$MAILKEY_CONFIG"
 }
 acct alice "$MK_USER1" "localhost:$MK_IMAPS_PORT" xoauth2
-acct bobx "$MK_USER2" "localhost:$MK_IMAPS_PORT" xoauth2
-acct bobo "$MK_USER2" "localhost:$MK_IMAP_PORT" oauthbearer "imap_tls = starttls"
+acct bobx "$MK_USER2" "localhost:$MK_IMAPS_PORT" xoauth2 "pop3 = localhost:$MK_POP3S_PORT"
+acct bobo "$MK_USER2" "localhost:$MK_IMAP_PORT" oauthbearer "imap_tls = starttls
+pop3 = localhost:$MK_POP3_PORT
+pop3_tls = starttls"
 acct bad "$MK_USER2" "localhost:$MK_IMAPS_PORT" xoauth2 "source_address = 127.0.0.8"
 seed alice "$MK_USER1"
 seed bobx "$MK_USER2"
@@ -65,10 +67,23 @@ check "a new message is fetched once ($(cat "$work/f3"))" test "$(json '["fetche
 "$MK" fetch bobo --maildir "$work/mdo" >"$work/f4" 2>&1
 check "fetch over STARTTLS with OAUTHBEARER ($(cat "$work/f4"))" grep -q "3 new messages" "$work/f4"
 
+"$MK" fetch bobx --pop3 --maildir "$work/mdp" >"$work/p1" 2>&1
+check "fetch over POP3S with XOAUTH2 ($(cat "$work/p1"))" grep -q "3 new messages" "$work/p1"
+f2=$(grep -l "^Subject: big $u" "$work/mdp/new/"* | head -1)
+check "the 10 MB message comes back byte for byte over POP3" same "$work/m2.eml" "$f2"
+f1=$(grep -l "^Subject: fetch $u" "$work/mdp/new/"* | head -1)
+check "and the dot lines are unstuffed over POP3" same "$work/m1.eml" "$f1"
+"$MK" fetch bobx --pop3 --maildir "$work/mdp" >"$work/p2" 2>&1
+check "a second POP3 run fetches nothing" grep -q "0 new messages" "$work/p2"
+"$MK" fetch bobo --pop3 --maildir "$work/mdq" >"$work/p3" 2>&1
+check "fetch over POP3 STLS with OAUTHBEARER ($(cat "$work/p3"))" grep -q "3 new messages" "$work/p3"
+
 "$MK" check bobx >"$work/c1" 2>&1
 rc=$?
-check "check logs in over IMAP and SMTP (exit $rc)" \
-	sh -c "test $rc = 0 && grep -q '^imap .*OK' '$work/c1' && grep -q '^smtp .*OK' '$work/c1'"
+check "check logs in over IMAP, SMTP and POP3 (exit $rc)" \
+	sh -c "test $rc = 0 && grep -q '^imap .*OK' '$work/c1' && grep -q '^smtp .*OK' '$work/c1' && grep -q '^pop3 .*OK' '$work/c1'"
+"$MK" check bobo >"$work/c3" 2>&1
+check "check over STARTTLS/STLS with OAUTHBEARER (exit $?)" test "$(grep -c ' OK ' "$work/c3")" = 3
 "$MK" check bad --json >"$work/c2" 2>&1
 rc=$?
 check "check with a refused token exits 77 ($rc)" test $rc = 77
