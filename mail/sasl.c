@@ -5,6 +5,7 @@
 
 #include "common/base64.h"
 #include "common/secret.h"
+#include "mail/conn.h"
 
 #define MK_SASL_LINE_MAX (64 * 1024)
 
@@ -105,5 +106,34 @@ out:
 	mk_buf_free(&dec);
 	mk_buf_free(&answer);
 	mk_buf_free(&ab64);
+	return rc;
+}
+
+int mk_sasl_write_auth(struct mk_conn *c, const char *verb, const char *mech, const char *ir,
+		       struct mk_error *err)
+{
+	struct mk_buf b;
+	int rc;
+
+	mk_buf_init_secret(&b, 128 * 1024);
+	rc = ir != NULL ? mk_buf_addf(&b, "%s %s %s\r\n", verb, mech, *ir ? ir : "=")
+			: mk_buf_addf(&b, "%s %s\r\n", verb, mech);
+	rc = rc == 0 ? mk_conn_write(c, b.data, b.len, true, strlen(verb) + 1 + strlen(mech), err)
+		     : mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+	mk_buf_free(&b);
+	return rc;
+}
+
+int mk_sasl_write_response(struct mk_conn *c, const char *b64, size_t len, struct mk_error *err)
+{
+	struct mk_buf b;
+	int rc;
+
+	mk_buf_init_secret(&b, 128 * 1024);
+	/* An empty line or "*" carries no secret; anything else does. */
+	rc = mk_buf_add(&b, b64, len) == 0 && mk_buf_add(&b, "\r\n", 2) == 0
+		     ? mk_conn_write(c, b.data, b.len, len > 1, 0, err)
+		     : mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+	mk_buf_free(&b);
 	return rc;
 }

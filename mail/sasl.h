@@ -57,4 +57,14 @@ int mk_sasl_authenticate(const struct mk_sasl_proto *proto, const struct mk_sasl
 			 const struct mk_sasl_creds *creds, bool force_two_step, struct mk_sasl_result *res,
 			 struct mk_error *err);
 
+struct mk_conn;
+
+/* The two lines every protocol sends, written the same way: the AUTH
+ * command ("<verb> MECH [IR]", an empty IR as "=") and a response line. Both
+ * are secret: traced as "<redacted>" after the verb, buffers wiped. verb is
+ * "AUTH" (SMTP, POP3) or "<tag> AUTHENTICATE" (IMAP). */
+int mk_sasl_write_auth(struct mk_conn *c, const char *verb, const char *mech, const char *ir,
+		       struct mk_error *err);
+int mk_sasl_write_response(struct mk_conn *c, const char *b64, size_t len, struct mk_error *err);
+
 #endif

@@ -93,32 +93,15 @@ out:
 static int sasl_send_auth(void *ctx, const char *mech, const char *ir, struct mk_error *err)
 {
 	struct mk_smtp *s = ctx;
-	struct mk_buf b;
-	int rc;
 
-	mk_buf_init_secret(&b, 64 * 1024);
-	rc = ir != NULL ? mk_buf_addf(&b, "AUTH %s %s\r\n", mech, *ir ? ir : "=")
-			: mk_buf_addf(&b, "AUTH %s\r\n", mech);
-	if (rc == 0)
-		rc = mk_conn_write(s->conn, b.data, b.len, true, 5 + strlen(mech), err);
-	else
-		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
-	mk_buf_free(&b);
-	return rc;
+	return mk_sasl_write_auth(s->conn, "AUTH", mech, ir, err);
 }
 
 static int sasl_send_line(void *ctx, const char *b64, size_t len, struct mk_error *err)
 {
 	struct mk_smtp *s = ctx;
-	struct mk_buf b;
-	int rc;
 
-	mk_buf_init_secret(&b, 64 * 1024);
-	rc = mk_buf_add(&b, b64, len) == 0 && mk_buf_add(&b, "\r\n", 2) == 0
-		     ? mk_conn_write(s->conn, b.data, b.len, len > 1, 0, err)
-		     : mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
-	mk_buf_free(&b);
-	return rc;
+	return mk_sasl_write_response(s->conn, b64, len, err);
 }
 
 static int sasl_read_reply(void *ctx, enum mk_sasl_reply_kind *kind, struct mk_buf *payload,

@@ -25,32 +25,6 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-static int smtp_login(struct mk_cli *cli, struct mk_broker *b, const char *name, struct mk_error *err)
-{
-	const struct mk_account *a;
-	struct mk_smtp_params sp = { 0 };
-	struct mk_smtp *s = NULL;
-	char *tok = NULL;
-	bool expired;
-	int rc;
-
-	if (mk_broker_token_for(b, name, false, &a, &tok, err) != 0)
-		return -1;
-	sp.conn.host = a->smtp.host;
-	sp.conn.port = a->smtp.port;
-	sp.conn.implicit_tls = a->smtp.tls == MK_TLS_IMPLICIT;
-	sp.conn.cafile = cli->cafile != NULL ? cli->cafile : a->cafile;
-	sp.conn.source_address = a->source_address;
-	sp.conn.connect_timeout_ms = sp.conn.io_timeout_ms = a->timeout * 1000;
-	sp.mech = a->mech == MK_MECH_XOAUTH2 ? &mk_sasl_xoauth2 : &mk_sasl_oauthbearer;
-	sp.user = a->user;
-	sp.token = tok;
-	rc = mk_smtp_open(&sp, &s, &expired, err);
-	mk_smtp_close(&s);
-	mk_secret_free_str(tok);
-	return rc;
-}
-
 int mk_cmd_check(struct mk_cli *cli, int argc, char **argv)
 {
 	const char *name = NULL;
@@ -94,7 +68,9 @@ int mk_cmd_check(struct mk_cli *cli, int argc, char **argv)
 			rc = mk_cli_imap_login(cli, b, name, &a, &im, &err);
 			mk_imap_close(&im);
 		} else if (proto == 1) {
-			rc = smtp_login(cli, b, name, &err);
+			struct mk_smtp *sm = NULL;
+			rc = mk_cli_smtp_login(cli, b, name, &a, &sm, &err);
+			mk_smtp_close(&sm);
 		} else {
 			struct mk_pop3 *pop = NULL;
 			rc = mk_cli_pop3_login(cli, b, name, &a, &pop, &err);

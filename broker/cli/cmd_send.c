@@ -11,8 +11,8 @@
 
 #include "broker/cli/cli.h"
 #include "broker/cli/cmd_util.h"
+#include "broker/cli/mail_login.h"
 #include "common/log.h"
-#include "common/secret.h"
 #include "mail/message.h"
 #include "mail/smtp.h"
 
@@ -47,19 +47,16 @@ int mk_cmd_send(struct mk_cli *cli, int argc, char **argv)
 	const char *acct_name = NULL, *from = NULL;
 	const char *rcpts[MK_SEND_RCPT_MAX];
 	size_t nrcpt = 0;
-	bool from_headers = false, expired = false;
+	bool from_headers = false;
 	struct mk_buf msg, stripped, hdr_rcpts;
 	struct mk_broker *b;
 	const struct mk_account *a;
 	struct mk_smtp *smtp = NULL;
-	struct mk_smtp_params sp = { 0 };
-	struct mk_error err, first;
-	char *tok = NULL;
+	struct mk_error err;
 	int rc = EX_USAGE;
 
 	if (mk_cli_wants_help(argc, argv, help))
 		return 0;
-	mk_error_init(&first);
 	mk_buf_init(&msg, MK_SEND_MSG_MAX);
 	mk_buf_init(&stripped, MK_SEND_MSG_MAX);
 	mk_buf_init(&hdr_rcpts, 1 << 20);
@@ -133,44 +130,9 @@ int mk_cmd_send(struct mk_cli *cli, int argc, char **argv)
 		}
 		acct_name = mk_broker_account_at(b, 0)->name;
 	}
-	for (int attempt = 0; attempt < 2; attempt++) {
-		if (mk_broker_token_for(b, acct_name, attempt > 0, &a, &tok, &err) != 0) {
-			/* Say both: why the server refused, and why no new token came. */
-			if (attempt > 0) {
-				char second[MK_ERROR_MSG_SIZE];
-				memcpy(second, err.msg, sizeof(second));
-				mk_error_set(&err, err.cls, "%.400s; a new token could not be had: %.500s",
-					     first.msg, second);
-			}
-			rc = mk_cli_fail(cli, "send", &err);
-			goto out;
-		}
-		if (a->smtp.host == NULL) {
-			mk_error_set(&err, MK_ERR_CONFIG,
-				     "account %s has no smtp server (set smtp = HOST:PORT)", a->name);
-			rc = mk_cli_fail(cli, "send", &err);
-			goto out;
-		}
-		sp.conn.host = a->smtp.host;
-		sp.conn.port = a->smtp.port;
-		sp.conn.implicit_tls = a->smtp.tls == MK_TLS_IMPLICIT;
-		sp.conn.cafile = cli->cafile != NULL ? cli->cafile : a->cafile;
-		sp.conn.source_address = a->source_address;
-		sp.conn.connect_timeout_ms = a->timeout * 1000;
-		sp.conn.io_timeout_ms = a->timeout * 1000;
-		sp.mech = a->mech == MK_MECH_XOAUTH2 ? &mk_sasl_xoauth2 : &mk_sasl_oauthbearer;
-		sp.user = a->user;
-		sp.token = tok;
-		if (mk_smtp_open(&sp, &smtp, &expired, &err) == 0)
-			break;
-		mk_secret_clear_str(&tok);
-		/* A refused token gets one refresh and one more try. */
-		if (!(err.cls == MK_ERR_AUTH && expired && attempt == 0)) {
-			rc = mk_cli_fail(cli, "send", &err);
-			goto out;
-		}
-		first = err;
-		mk_log(MK_LOG_INFO, "the server refused the token; refreshing it and trying once more");
+	if (mk_cli_smtp_login(cli, b, acct_name, &a, &smtp, &err) != 0) {
+		rc = mk_cli_fail(cli, "send", &err);
+		goto out;
 	}
 	if (from == NULL)
 		from = a->user;
@@ -182,7 +144,6 @@ int mk_cmd_send(struct mk_cli *cli, int argc, char **argv)
 	rc = rc == 0 ? 0 : mk_cli_fail(cli, "send", &err);
 out:
 	mk_smtp_close(&smtp);
-	mk_secret_free_str(tok);
 	mk_buf_free(&msg);
 	mk_buf_free(&stripped);
 	mk_buf_free(&hdr_rcpts);
