@@ -102,6 +102,22 @@ void mk_endpoints_free(struct mk_endpoints *ep)
 	memset(ep, 0, sizeof(*ep));
 }
 
+void mk_oauth_client_request(const struct mk_oauth_params *p, struct mk_http_req *req, const char *url,
+			     const char *form)
+{
+	const struct mk_account *a = p->acct;
+
+	memset(req, 0, sizeof(*req));
+	req->url = url;
+	req->form = form;
+	req->cafile = a->cafile;
+	req->timeout_s = p->timeout_s;
+	if (a->client_secret != NULL) {
+		req->basic_user = a->client_id;
+		req->basic_pass = a->client_secret;
+	}
+}
+
 int mk_oauth_token_request(const struct mk_oauth_params *p, const char *token_endpoint, struct mk_buf *form,
 			   struct mk_tokens *r, struct mk_oauth_error *oe, struct mk_error *err)
 {
@@ -117,14 +133,7 @@ int mk_oauth_token_request(const struct mk_oauth_params *p, const char *token_en
 		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	req.url = token_endpoint;
-	req.form = mk_buf_str(form);
-	req.cafile = a->cafile;
-	req.timeout_s = p->timeout_s;
-	if (a->client_secret != NULL) {
-		req.basic_user = a->client_id;
-		req.basic_pass = a->client_secret;
-	}
+	mk_oauth_client_request(p, &req, token_endpoint, mk_buf_str(form));
 	if (mk_http_do(&req, &resp, err) != 0)
 		goto out;
 	rc = mk_token_resp_parse(resp.status, resp.body.data != NULL ? resp.body.data : "", resp.body.len,

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "broker/oauth/http.h"
 #include "broker/oauth/oauth.h"
 #include "broker/oauth/token_resp.h"
 #include "common/buf.h"
@@ -22,6 +23,12 @@ struct mk_endpoints {
 
 int mk_endpoints_resolve(const struct mk_oauth_params *p, struct mk_endpoints *ep, struct mk_error *err);
 void mk_endpoints_free(struct mk_endpoints *ep);
+
+/* Fill req for a POST of form to url as this client: the account's CA
+ * file, the timeout, and HTTP Basic client authentication when the client
+ * has a secret (RFC 6749 §2.3.1; every provider here accepts it). */
+void mk_oauth_client_request(const struct mk_oauth_params *p, struct mk_http_req *req, const char *url,
+			     const char *form);
 
 /* Add client_id (and send the secret by HTTP Basic when there is one), POST
  * form to the token endpoint and parse the answer. */

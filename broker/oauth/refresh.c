@@ -80,14 +80,7 @@ int mk_oauth_revoke(const struct mk_oauth_params *p, const struct mk_tokens *cur
 		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	req.url = ep.revocation;
-	req.form = mk_buf_str(&form);
-	req.cafile = a->cafile;
-	req.timeout_s = p->timeout_s;
-	if (a->client_secret != NULL) {
-		req.basic_user = a->client_id;
-		req.basic_pass = a->client_secret;
-	}
+	mk_oauth_client_request(p, &req, ep.revocation, mk_buf_str(&form));
 	if (mk_http_do(&req, &resp, err) != 0)
 		goto out;
 	/* RFC 7009 §2.2: 200 also for tokens already invalid. */
