@@ -76,6 +76,10 @@ static int read_resp(struct mk_imap *s, struct mk_imap_line *r, struct mk_error 
 broken:
 	mk_buf_free(&part);
 	s->broken = true;
+	/* Gmail says "* BYE Session expired" and hangs up: say that, not
+	 * just "closed the connection". */
+	if (s->bye && err != NULL && err->cls == MK_ERR_CONN)
+		mk_error_set(err, MK_ERR_TEMP, "the IMAP server ended the session: %s", s->bye_text);
 	return -1;
 }
 
@@ -383,6 +387,11 @@ int mk_imap_fetch(struct mk_imap *s, uint64_t uid, struct mk_buf *msg, struct mk
 	if (!x.got)
 		return mk_error_set(err, MK_ERR_RESP, "message UID %llu is gone", (unsigned long long)uid);
 	return 0;
+}
+
+bool mk_imap_ended_by_server(const struct mk_imap *s)
+{
+	return s != NULL && s->bye;
 }
 
 void mk_imap_close(struct mk_imap **sp)

@@ -38,6 +38,10 @@ int mk_imap_uids_after(struct mk_imap *s, uint64_t after_uid, uint64_t **uids_r,
 /* The whole message with this UID (BODY.PEEK[]: \Seen is not set). */
 int mk_imap_fetch(struct mk_imap *s, uint64_t uid, struct mk_buf *msg, struct mk_error *err);
 
+/* true when the server said BYE on its own (an expired token ends Gmail and
+ * Exchange sessions this way): a refresh and a new session may help. */
+bool mk_imap_ended_by_server(const struct mk_imap *s);
+
 /* LOGOUT (best effort) and free; NULLs *s. */
 void mk_imap_close(struct mk_imap **s);
 

@@ -85,7 +85,7 @@ int mk_cmd_fetch(struct mk_cli *cli, int argc, char **argv)
 	uint64_t uv, exists, old_uv, last, *uids = NULL;
 	size_t n = 0, got = 0;
 	int rc = EX_USAGE;
-	bool use_pop3 = false;
+	bool use_pop3 = false, reconnected = false;
 
 	if (mk_cli_wants_help(argc, argv, help))
 		return 0;
@@ -128,8 +128,10 @@ int mk_cmd_fetch(struct mk_cli *cli, int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (mk_cli_broker(cli, &b, &err) != 0 || mk_maildir_init(maildir, &err) != 0 ||
-	    mk_cli_imap_login(cli, b, name, &a, &imap, &err) != 0 ||
+	if (mk_cli_broker(cli, &b, &err) != 0 || mk_maildir_init(maildir, &err) != 0)
+		goto fail;
+again:
+	if (mk_cli_imap_login(cli, b, name, &a, &imap, &err) != 0 ||
 	    mk_imap_examine(imap, mailbox, &uv, &exists, &err) != 0)
 		goto fail;
 	snprintf(state, sizeof(state), "%s/.mailkey-%s-%s.state", maildir, name, mailbox);
@@ -173,6 +175,22 @@ int mk_cmd_fetch(struct mk_cli *cli, int argc, char **argv)
 	rc = 0;
 	goto out;
 fail:
+	/* The server ended the session (token expired mid-way): refresh the
+	 * token and carry on once; the state file knows what is done. */
+	if (mk_imap_ended_by_server(imap) && !reconnected) {
+		char *tok = NULL;
+		struct mk_error e2;
+		reconnected = true;
+		mk_imap_close(&imap);
+		free(uids);
+		uids = NULL;
+		mk_log(MK_LOG_INFO, "%s; refreshing the token and reconnecting once", err.msg);
+		if (mk_broker_token(b, name, true, &tok, &e2) == 0) {
+			mk_secret_free_str(tok);
+			goto again;
+		}
+		mk_error_set(&err, e2.cls, "%.300s; a new token could not be had: %.600s", err.msg, e2.msg);
+	}
 	if (got > 0)
 		fprintf(stderr, "mailkey fetch: %zu message%s fetched before the error\n", got,
 			got == 1 ? "" : "s");
