@@ -389,6 +389,93 @@ int mk_imap_fetch(struct mk_imap *s, uint64_t uid, struct mk_buf *msg, struct mk
 	return 0;
 }
 
+struct list_ctx {
+	int (*fn)(void *ctx, const char *mailbox);
+	void *ctx;
+};
+
+static int on_list(struct mk_imap *s, const struct mk_imap_line *r, void *vctx)
+{
+	struct list_ctx *x = vctx;
+	char name[1024];
+
+	(void)s;
+	if (strncasecmp(r->after, "LIST ", 5) != 0)
+		return 0;
+	if (mk_imap_parse_list(r->after + 5, name, sizeof(name)) != 0)
+		return -1;
+	return x->fn(x->ctx, name);
+}
+
+int mk_imap_list(struct mk_imap *s, int (*fn)(void *ctx, const char *mailbox), void *ctx,
+		 struct mk_error *err)
+{
+	struct list_ctx x = { fn, ctx };
+
+	if (send_cmd(s, err, "LIST \"\" \"*\"") != 0)
+		return -1;
+	return complete(s, "LIST", on_list, &x, err);
+}
+
+int mk_imap_append(struct mk_imap *s, const char *mailbox, const char *msg, size_t len, struct mk_error *err)
+{
+	struct mk_buf data, head;
+	struct mk_imap_line r;
+	bool nonsync;
+	int rc = -1;
+
+	if (!safe_mailbox(mailbox))
+		return mk_error_set(
+			err, MK_ERR_USAGE,
+			"mailbox names with quotes, backslashes or line breaks are not supported");
+	mk_buf_init(&data, s->literal_max);
+	mk_buf_init(&head, 2048);
+	for (size_t i = 0; i < len; i++) {
+		int k = 0;
+		if (msg[i] == '\r' || msg[i] == '\n') {
+			k = mk_buf_add(&data, "\r\n", 2);
+			if (msg[i] == '\r' && i + 1 < len && msg[i + 1] == '\n')
+				i++;
+		} else {
+			k = mk_buf_addc(&data, msg[i]);
+		}
+		if (k != 0) {
+			mk_error_set(err, MK_ERR_DATA, "the message is larger than %zu bytes",
+				     s->literal_max);
+			goto out;
+		}
+	}
+	nonsync = mk_imap_literal_nonsync(s->caps, data.len);
+	snprintf(s->tag, sizeof(s->tag), "a%u", ++s->next_tag);
+	if (mk_buf_addf(&head, "%s APPEND \"%s\" {%zu%s}\r\n", s->tag, mailbox, data.len,
+			nonsync ? "+" : "") != 0 ||
+	    mk_conn_write(s->conn, head.data, head.len, false, 0, err) != 0)
+		goto broken;
+	if (!nonsync) {
+		/* A synchronizing literal: wait for the go-ahead. */
+		if (read_resp(s, &r, err) != 0)
+			goto out;
+		if (r.kind != MK_IMAP_CONTINUE) {
+			mk_error_set(err,
+				     r.kind == MK_IMAP_TAGGED && r.status == MK_IMAP_NO ? MK_ERR_RESP
+											: MK_ERR_PROTO,
+				     "APPEND refused: %s", r.text);
+			goto out;
+		}
+	}
+	if (mk_conn_write(s->conn, data.data, data.len, false, 0, err) != 0 ||
+	    mk_conn_write(s->conn, "\r\n", 2, false, 0, err) != 0)
+		goto broken;
+	rc = complete(s, "APPEND", NULL, NULL, err);
+	goto out;
+broken:
+	s->broken = true;
+out:
+	mk_buf_free(&data);
+	mk_buf_free(&head);
+	return rc;
+}
+
 bool mk_imap_ended_by_server(const struct mk_imap *s)
 {
 	return s != NULL && s->bye;

@@ -38,6 +38,14 @@ int mk_imap_uids_after(struct mk_imap *s, uint64_t after_uid, uint64_t **uids_r,
 /* The whole message with this UID (BODY.PEEK[]: \Seen is not set). */
 int mk_imap_fetch(struct mk_imap *s, uint64_t uid, struct mk_buf *msg, struct mk_error *err);
 
+/* LIST "" "*": calls fn with each mailbox name. */
+int mk_imap_list(struct mk_imap *s, int (*fn)(void *ctx, const char *mailbox), void *ctx,
+		 struct mk_error *err);
+
+/* APPEND msg to mailbox (line ends made CRLF). The literal is sent without
+ * waiting for "+" only as far as LITERAL+ / LITERAL- allow (RFC 7888). */
+int mk_imap_append(struct mk_imap *s, const char *mailbox, const char *msg, size_t len, struct mk_error *err);
+
 /* true when the server said BYE on its own (an expired token ends Gmail and
  * Exchange sessions this way): a refresh and a new session may help. */
 bool mk_imap_ended_by_server(const struct mk_imap *s);

@@ -148,3 +148,58 @@ int mk_imap_parse_search(const char *s, int (*fn)(void *ctx, uint64_t uid), void
 	}
 	return 0;
 }
+
+bool mk_imap_literal_nonsync(const char *caps, size_t n)
+{
+	if (mk_imap_has_capability(caps, "LITERAL+"))
+		return true;
+	return mk_imap_has_capability(caps, "LITERAL-") && n <= 4096;
+}
+
+int mk_imap_parse_list(const char *s, char *out, size_t size)
+{
+	const char *p = s, *q;
+	size_t o = 0;
+
+	while (*p == ' ')
+		p++;
+	if (*p != '(' || (q = strchr(p, ')')) == NULL)
+		return -1;
+	p = q + 1;
+	while (*p == ' ')
+		p++;
+	/* the hierarchy delimiter: "x" or NIL */
+	if (*p == '"') {
+		p++;
+		if (*p == '\\')
+			p++;
+		if (*p == '\0' || p[1] != '"')
+			return -1;
+		p += 2;
+	} else if (strncasecmp(p, "NIL", 3) == 0) {
+		p += 3;
+	} else {
+		return -1;
+	}
+	while (*p == ' ')
+		p++;
+	if (*p == '"') {
+		for (p++; *p != '\0' && *p != '"'; p++) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			if (o + 1 >= size)
+				return -1;
+			out[o++] = *p;
+		}
+		if (*p != '"')
+			return -1;
+	} else {
+		for (; *p != '\0' && *p != ' '; p++) {
+			if (o + 1 >= size)
+				return -1;
+			out[o++] = *p;
+		}
+	}
+	out[o] = '\0';
+	return o > 0 ? 0 : -1;
+}

@@ -47,4 +47,13 @@ bool mk_imap_has_capability(const char *caps, const char *atom);
 /* Parse a "* SEARCH 1 2 3" payload (after "SEARCH"): calls fn per number. */
 int mk_imap_parse_search(const char *s, int (*fn)(void *ctx, uint64_t uid), void *ctx);
 
+/* How to send a literal of size n (RFC 7888): non-synchronizing "{n+}"
+ * always with LITERAL+, up to 4096 octets with LITERAL-, otherwise the
+ * synchronizing "{n}" that waits for the server's "+". */
+bool mk_imap_literal_nonsync(const char *caps, size_t n);
+
+/* The mailbox name of a "* LIST (flags) delim name" payload (after "LIST"),
+ * unquoted, into out (size bytes). 0, or -1 when malformed. */
+int mk_imap_parse_list(const char *s, char *out, size_t size);
+
 #endif

@@ -42,6 +42,7 @@ MK_CLI_CMD(config);
 MK_CLI_CMD(send);
 MK_CLI_CMD(check);
 MK_CLI_CMD(fetch);
+MK_CLI_CMD(append);
 #undef MK_CLI_CMD
 
 #endif

@@ -74,6 +74,12 @@ out:
 	return rc;
 }
 
+static int print_mailbox(void *ctx, const char *mailbox)
+{
+	(void)ctx;
+	return puts(mailbox) < 0 ? -1 : 0;
+}
+
 int mk_cmd_fetch(struct mk_cli *cli, int argc, char **argv)
 {
 	const char *name = NULL, *mailbox = "INBOX", *maildir = NULL;
@@ -85,13 +91,15 @@ int mk_cmd_fetch(struct mk_cli *cli, int argc, char **argv)
 	uint64_t uv, exists, old_uv, last, *uids = NULL;
 	size_t n = 0, got = 0;
 	int rc = EX_USAGE;
-	bool use_pop3 = false, reconnected = false;
+	bool use_pop3 = false, reconnected = false, list = false;
 
 	if (mk_cli_wants_help(argc, argv, help))
 		return 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--pop3") == 0)
 			use_pop3 = true;
+		else if (strcmp(argv[i], "--list") == 0)
+			list = true;
 		else if (strcmp(argv[i], "--mailbox") == 0 && i + 1 < argc)
 			mailbox = argv[++i];
 		else if (strcmp(argv[i], "--maildir") == 0 && i + 1 < argc)
@@ -130,6 +138,13 @@ int mk_cmd_fetch(struct mk_cli *cli, int argc, char **argv)
 	}
 	if (mk_cli_broker(cli, &b, &err) != 0 || mk_maildir_init(maildir, &err) != 0)
 		goto fail;
+	if (list) {
+		if (mk_cli_imap_login(cli, b, name, &a, &imap, &err) != 0 ||
+		    mk_imap_list(imap, print_mailbox, NULL, &err) != 0)
+			goto fail;
+		rc = 0;
+		goto out;
+	}
 again:
 	if (mk_cli_imap_login(cli, b, name, &a, &imap, &err) != 0 ||
 	    mk_imap_examine(imap, mailbox, &uv, &exists, &err) != 0)

@@ -27,7 +27,8 @@ static const struct {
 	{ "config", mk_cmd_config, "`config check`: validate the configuration file" },
 	{ "send", mk_cmd_send, "send a message (sendmail-compatible)" },
 	{ "check", mk_cmd_check, "log in over IMAP, SMTP and POP3 and report" },
-	{ "fetch", mk_cmd_fetch, "fetch new mail into a Maildir" },
+	{ "fetch", mk_cmd_fetch, "fetch new mail into a Maildir (or --list the mailboxes)" },
+	{ "append", mk_cmd_append, "store a message in an IMAP mailbox (e.g. a copy in Sent)" },
 };
 
 static void usage(FILE *fp)

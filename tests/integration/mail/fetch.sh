@@ -93,4 +93,16 @@ check "and names the server's reason" grep -q "AUTHENTICATIONFAILED" "$work/c2"
 curl -sS --cacert "$MK_CA_FILE" "imaps://localhost:$MK_IMAPS_PORT/INBOX" -u "$MK_USER2:" \
 	--oauth2-bearer "$("$MK" token bobx)" -X 'SEARCH ALL' >"$work/curl.out"
 check "curl --oauth2-bearer \"\$(mailkey token)\" searches the mailbox" grep -qE '^\* SEARCH 1 2 3' "$work/curl.out"
+# LIST and APPEND (Dovecot offers LITERAL+, so the literal goes without
+# waiting for "+"), then the appended message comes back byte for byte.
+"$MK" fetch bobx --list >"$work/list"
+check "fetch --list shows INBOX" grep -qx INBOX "$work/list"
+{ printf 'From: %s\nSubject: appended %s\n\n' "$MK_USER2" "$u"; head -c 6000 /dev/urandom | base64 -w 60; } >"$work/m4.eml"
+"$MK" append bobx <"$work/m4.eml" 2>"$work/a1"
+check "append stores a 6 kB message ($(cat "$work/a1"))" grep -q "Stored the message" "$work/a1"
+"$MK" fetch bobx --maildir "$work/mdx" >"$work/f5"
+f4=$(grep -l "^Subject: appended $u" "$work/mdx/new/"* | head -1)
+check "the appended message is fetched back byte for byte" same "$work/m4.eml" "$f4"
+"$MK" append bobx --mailbox 'No"Such' <"$work/m4.eml" 2>/dev/null
+check "a mailbox name with a quote is refused before anything is sent (exit 64)" test $? = 64
 finish

@@ -91,9 +91,31 @@ static void test_caps_and_search(void **state)
 	assert_int_equal(mk_imap_parse_search(" 99999999999", collect, &sum), -1);
 }
 
+static void test_literal_mode_and_list(void **state)
+{
+	char name[64];
+
+	(void)state;
+	assert_true(mk_imap_literal_nonsync("IMAP4rev1 LITERAL+", 10 << 20));
+	assert_true(mk_imap_literal_nonsync("IMAP4rev1 LITERAL-", 4096));
+	assert_false(mk_imap_literal_nonsync("IMAP4rev1 LITERAL-", 4097)); /* Gmail's limit */
+	assert_false(mk_imap_literal_nonsync("IMAP4rev1", 1));
+	assert_int_equal(mk_imap_parse_list(" (\\HasNoChildren) \".\" INBOX", name, sizeof(name)), 0);
+	assert_string_equal(name, "INBOX");
+	assert_int_equal(mk_imap_parse_list(" (\\HasNoChildren \\Sent) \"/\" \"[Gmail]/Sent Mail\"", name,
+					    sizeof(name)),
+			 0);
+	assert_string_equal(name, "[Gmail]/Sent Mail");
+	assert_int_equal(mk_imap_parse_list(" () NIL \"a\\\"b\"", name, sizeof(name)), 0);
+	assert_string_equal(name, "a\"b");
+	assert_int_equal(mk_imap_parse_list(" (\\X) \".\"", name, sizeof(name)), -1);
+	assert_int_equal(mk_imap_parse_list("no parens", name, sizeof(name)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = { cmocka_unit_test(test_lines), cmocka_unit_test(test_literals),
-					    cmocka_unit_test(test_caps_and_search) };
+					    cmocka_unit_test(test_caps_and_search),
+					    cmocka_unit_test(test_literal_mode_and_list) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
