@@ -216,15 +216,17 @@ static bool safe_arg(const char *a)
 int mk_smtp_send(struct mk_smtp *s, const char *from, const char *const *rcpts, size_t n, const char *msg,
 		 size_t len, struct mk_smtp_rcpt_result *results, struct mk_error *err)
 {
-	struct mk_smtp_reply r;
-	struct mk_buf data, params;
-	bool eight = mk_msg_is_8bit(msg, len), utf8 = false, temp = false;
+	struct mk_smtp_reply r, mail;
+	struct mk_buf data, params, batch;
+	bool eight = mk_msg_is_8bit(msg, len), utf8 = false, temp = false, pipelined;
 	size_t refused = 0;
 	int rc = -1;
 
 	mk_smtp_reply_init(&r);
+	mk_smtp_reply_init(&mail);
 	mk_buf_init(&data, MK_SMTP_DATA_MAX);
 	mk_buf_init(&params, 256);
+	mk_buf_init(&batch, (size_t)1 << 20);
 	/* CR, LF or NUL in an argument would start a new command. */
 	if (!safe_arg(from))
 		return mk_error_set(err, MK_ERR_DATA, "the sender address contains forbidden characters");
@@ -257,15 +259,32 @@ int mk_smtp_send(struct mk_smtp *s, const char *from, const char *const *rcpts, 
 		mk_buf_addstr(&params, " BODY=8BITMIME");
 	if (utf8)
 		mk_buf_addstr(&params, " SMTPUTF8");
-	if (command(s, err, "MAIL FROM:<%s>%s", from, mk_buf_str(&params)) != 0 ||
-	    read_reply(s, &r, err) != 0)
+	/* RFC 2920: with PIPELINING, MAIL and every RCPT go in one write and
+	 * the replies are read in order; DATA waits for them (all or nothing). */
+	pipelined = s->caps.pipelining;
+	if (pipelined) {
+		if (mk_buf_addf(&batch, "MAIL FROM:<%s>%s\r\n", from, mk_buf_str(&params)) != 0)
+			goto toolong;
+		for (size_t i = 0; i < n; i++)
+			if (strlen(rcpts[i]) > MK_SMTP_CMD_MAX - 12 ||
+			    mk_buf_addf(&batch, "RCPT TO:<%s>\r\n", rcpts[i]) != 0)
+				goto toolong;
+		if (mk_conn_write(s->conn, batch.data, batch.len, false, 0, err) != 0) {
+			s->broken = true;
+			goto out;
+		}
+	} else if (command(s, err, "MAIL FROM:<%s>%s", from, mk_buf_str(&params)) != 0) {
 		goto out;
-	if (r.code != 250) {
-		reply_error(&r, "the sender was refused", err);
+	}
+	if (read_reply(s, &mail, err) != 0)
+		goto out;
+	if (mail.code != 250 && !pipelined) {
+		reply_error(&mail, "the sender was refused", err);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (command(s, err, "RCPT TO:<%s>", rcpts[i]) != 0 || read_reply(s, &r, err) != 0)
+		if ((!pipelined && command(s, err, "RCPT TO:<%s>", rcpts[i]) != 0) ||
+		    read_reply(s, &r, err) != 0)
 			goto out;
 		if (results != NULL) {
 			results[i].code = r.code;
@@ -277,6 +296,10 @@ int mk_smtp_send(struct mk_smtp *s, const char *from, const char *const *rcpts, 
 			mk_log(MK_LOG_WARN, "recipient %s refused: %u %s", rcpts[i], r.code,
 			       mk_buf_str(&r.text));
 		}
+	}
+	if (mail.code != 250) {
+		reply_error(&mail, "the sender was refused", err);
+		goto out;
 	}
 	if (refused > 0) {
 		/* All or nothing: a partial send could not be retried without
@@ -307,10 +330,15 @@ int mk_smtp_send(struct mk_smtp *s, const char *from, const char *const *rcpts, 
 	}
 	mk_log(MK_LOG_DEBUG, "accepted: %s", mk_buf_str(&r.text));
 	rc = 0;
+	goto out;
+toolong:
+	mk_error_set(err, MK_ERR_DATA, "too many or too long recipients for one transaction");
 out:
 	mk_smtp_reply_free(&r);
+	mk_smtp_reply_free(&mail);
 	mk_buf_free(&data);
 	mk_buf_free(&params);
+	mk_buf_free(&batch);
 	return rc;
 }
 

@@ -81,8 +81,9 @@ check "the 10 MB message arrives byte for byte" same_bytes "$work/m2.eml" "$f"
 
 # 3. -t: recipients from To/Cc/Bcc; the Bcc line is not delivered.
 printf 'From: %s\nTo: Bob <%s>\nBcc: %s\nSubject: t %s\n\nhidden copy\n' "$MK_USER1" "$MK_USER2" "$MK_USER1" "$u" >"$work/m3.eml"
-"$MK" send --account xo -t <"$work/m3.eml" 2>"$work/e3"
+"$MK" -vv send --account xo -t <"$work/m3.eml" 2>"$work/e3"
 check "send -t exits 0 ($?)" test $? = 0
+check "MAIL and both RCPTs went in one pipelined write (RFC 2920)" grep -q 'C: MAIL FROM:<.*RCPT TO:<.*RCPT TO:<' "$work/e3"
 fb=$(delivered "t $u" "$MK_USER2")
 fa=$(delivered "t $u" "$MK_USER1")
 check "-t delivered to the To and the Bcc recipient" test -n "$fb" -a -n "$fa"
