@@ -204,6 +204,53 @@ out:
 	return rc;
 }
 
+/* "+OK a b": two numbers after the status. */
+static int two_numbers(struct mk_pop3 *s, const char *c, unsigned long long *a, unsigned long long *b,
+		       struct mk_error *err)
+{
+	struct mk_pop3_resp r;
+	const char *t, *sp;
+	uint64_t x, y;
+
+	if (cmd(s, err, "%s", c) != 0 || read_line(s, &r, err) != 0)
+		return -1;
+	if (r.kind != MK_POP3_OK)
+		return mk_error_set(err, MK_ERR_RESP, "%s refused: -ERR %s", c, r.text);
+	t = r.text;
+	sp = strchr(t, ' ');
+	if (sp == NULL || mk_str_to_u64(t, (size_t)(sp - t), UINT64_MAX, &x) != 0 ||
+	    mk_str_to_u64(sp + 1, strcspn(sp + 1, " "), UINT64_MAX, &y) != 0)
+		return mk_error_set(err, MK_ERR_PROTO, "malformed answer to %s: '%.60s'", c, r.text);
+	*a = x;
+	*b = y;
+	return 0;
+}
+
+int mk_pop3_stat(struct mk_pop3 *s, unsigned *count_r, unsigned long long *octets_r, struct mk_error *err)
+{
+	unsigned long long n;
+
+	if (two_numbers(s, "STAT", &n, octets_r, err) != 0)
+		return -1;
+	if (n > UINT32_MAX)
+		return mk_error_set(err, MK_ERR_PROTO, "implausible message count");
+	*count_r = (unsigned)n;
+	return 0;
+}
+
+int mk_pop3_size(struct mk_pop3 *s, unsigned num, unsigned long long *octets_r, struct mk_error *err)
+{
+	char c[32];
+	unsigned long long n;
+
+	snprintf(c, sizeof(c), "LIST %u", num);
+	if (two_numbers(s, c, &n, octets_r, err) != 0)
+		return -1;
+	if (n != num)
+		return mk_error_set(err, MK_ERR_PROTO, "LIST %u answered for message %llu", num, n);
+	return 0;
+}
+
 int mk_pop3_uidl(struct mk_pop3 *s, struct mk_pop3_msg **msgs_r, size_t *n_r, struct mk_error *err)
 {
 	struct mk_buf b;
@@ -257,6 +304,14 @@ out:
 int mk_pop3_retr(struct mk_pop3 *s, unsigned num, struct mk_buf *msg, struct mk_error *err)
 {
 	char c[32];
+	unsigned long long size;
+
+	/* Refuse before downloading what would not fit. */
+	if (mk_pop3_size(s, num, &size, err) != 0)
+		return -1;
+	if (size > msg->max)
+		return mk_error_set(err, MK_ERR_DATA, "message %u is %llu bytes, more than the %zu allowed",
+				    num, size, msg->max);
 
 	snprintf(c, sizeof(c), "RETR %u", num);
 	if (simple(s, c, err) != 0)

@@ -30,6 +30,12 @@ struct mk_pop3_msg {
 int mk_pop3_open(const struct mk_pop3_params *p, struct mk_pop3 **r, bool *token_expired,
 		 struct mk_error *err);
 
+/* STAT: message count and total size. */
+int mk_pop3_stat(struct mk_pop3 *s, unsigned *count_r, unsigned long long *octets_r, struct mk_error *err);
+
+/* LIST n: the size of message n in octets. */
+int mk_pop3_size(struct mk_pop3 *s, unsigned num, unsigned long long *octets_r, struct mk_error *err);
+
 /* UIDL of every message (heap array, free()). */
 int mk_pop3_uidl(struct mk_pop3 *s, struct mk_pop3_msg **msgs_r, size_t *n_r, struct mk_error *err);
 

@@ -25,8 +25,9 @@ static const char help[] =
 /* POP3 has no UIDVALIDITY: the UIDLs already fetched are remembered, one a
  * line, and the file is replaced after every message. */
 static int fetch_pop3(struct mk_cli *cli, struct mk_broker *b, const char *name, const char *maildir,
-		      size_t *got, struct mk_error *err)
+		      size_t *got, unsigned *total, struct mk_error *err)
 {
+	unsigned long long octets;
 	const struct mk_account *a;
 	struct mk_pop3 *pop = NULL;
 	struct mk_pop3_msg *m = NULL;
@@ -42,7 +43,8 @@ static int fetch_pop3(struct mk_cli *cli, struct mk_broker *b, const char *name,
 		*err = e;
 		goto out;
 	}
-	if (mk_cli_pop3_login(cli, b, name, &a, &pop, err) != 0 || mk_pop3_uidl(pop, &m, &n, err) != 0)
+	if (mk_cli_pop3_login(cli, b, name, &a, &pop, err) != 0 ||
+	    mk_pop3_stat(pop, total, &octets, err) != 0 || mk_pop3_uidl(pop, &m, &n, err) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		struct mk_buf msg, key;
@@ -92,6 +94,7 @@ int mk_cmd_fetch(struct mk_cli *cli, int argc, char **argv)
 	size_t n = 0, got = 0;
 	int rc = EX_USAGE;
 	bool use_pop3 = false, reconnected = false, list = false;
+	unsigned total = 0;
 
 	if (mk_cli_wants_help(argc, argv, help))
 		return 0;
@@ -126,13 +129,14 @@ int mk_cmd_fetch(struct mk_cli *cli, int argc, char **argv)
 	mk_error_init(&err);
 	if (use_pop3) {
 		if (mk_cli_broker(cli, &b, &err) != 0 || mk_maildir_init(maildir, &err) != 0 ||
-		    fetch_pop3(cli, b, name, maildir, &got, &err) != 0)
+		    fetch_pop3(cli, b, name, maildir, &got, &total, &err) != 0)
 			goto fail;
 		if (cli->json)
-			printf("{\"account\":\"%s\",\"protocol\":\"pop3\",\"fetched\":%zu}\n", name, got);
+			printf("{\"account\":\"%s\",\"protocol\":\"pop3\",\"fetched\":%zu,\"exists\":%u}\n",
+			       name, got, total);
 		else
-			printf("%s POP3: %zu new message%s fetched into %s\n", name, got, got == 1 ? "" : "s",
-			       maildir);
+			printf("%s POP3: %zu new message%s fetched into %s (%u in the mailbox)\n", name, got,
+			       got == 1 ? "" : "s", maildir, total);
 		rc = 0;
 		goto out;
 	}
