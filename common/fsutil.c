@@ -8,6 +8,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+char *mk_fs_xdg_path(const char *override, const char *xdg_var, const char *home_rel, const char *rel)
+{
+	const char *v = getenv(override);
+	const char *xdg = getenv(xdg_var);
+	const char *home = getenv("HOME");
+	struct mk_buf b;
+
+	if (v != NULL && *v != '\0')
+		return strdup(v);
+	mk_buf_init(&b, 4096);
+	if (xdg != NULL && *xdg == '/')
+		mk_buf_addf(&b, "%s/%s", xdg, rel);
+	else
+		mk_buf_addf(&b, "%s/%s/%s", home != NULL ? home : "", home_rel, rel);
+	return mk_buf_take(&b);
+}
+
 char *mk_fs_dirname(const char *path)
 {
 	const char *slash = strrchr(path, '/');

@@ -23,6 +23,12 @@ int mk_fs_read_file(const char *path, struct mk_buf *out, struct mk_error *err);
  * Errors: MK_ERR_IO. */
 int mk_fs_mkdir_p(const char *path, mode_t mode, int tighten, struct mk_error *err);
 
+/* A per-user path by the XDG base directory rules: $override if set and
+ * non-empty, else $xdg_var/rel if $xdg_var is absolute, else ~/home_rel/rel.
+ * E.g. ("MAILKEY_CONFIG", "XDG_CONFIG_HOME", ".config", "mailkey/config").
+ * Heap string; NULL on ENOMEM. */
+char *mk_fs_xdg_path(const char *override, const char *xdg_var, const char *home_rel, const char *rel);
+
 /* The directory part of path (heap; "." when there is none). NULL on ENOMEM. */
 char *mk_fs_dirname(const char *path);
 

@@ -465,17 +465,5 @@ const char *mk_config_key_command(const struct mk_config *c)
 
 char *mk_config_default_path(void)
 {
-	const char *v = getenv("MAILKEY_CONFIG");
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	const char *home = getenv("HOME");
-	struct mk_buf b;
-
-	if (v != NULL && *v != '\0')
-		return strdup(v);
-	mk_buf_init(&b, 4096);
-	if (xdg != NULL && *xdg == '/')
-		mk_buf_addf(&b, "%s/mailkey/config", xdg);
-	else
-		mk_buf_addf(&b, "%s/.config/mailkey/config", home != NULL ? home : "");
-	return mk_buf_take(&b);
+	return mk_fs_xdg_path("MAILKEY_CONFIG", "XDG_CONFIG_HOME", ".config", "mailkey/config");
 }

@@ -44,19 +44,7 @@ void mk_store_json_wipe_on_free(void)
 
 char *mk_store_default_dir(void)
 {
-	const char *v = getenv("MAILKEY_STATE_DIR");
-	const char *xdg = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
-	struct mk_buf b;
-
-	if (v != NULL && *v != '\0')
-		return strdup(v);
-	mk_buf_init(&b, 4096);
-	if (xdg != NULL && *xdg == '/')
-		mk_buf_addf(&b, "%s/mailkey", xdg);
-	else
-		mk_buf_addf(&b, "%s/.local/state/mailkey", home != NULL ? home : "");
-	return mk_buf_take(&b);
+	return mk_fs_xdg_path("MAILKEY_STATE_DIR", "XDG_STATE_HOME", ".local/state", "mailkey");
 }
 
 static char *join(const char *dir, const char *name)

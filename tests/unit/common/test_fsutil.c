@@ -143,6 +143,31 @@ static void test_dirname(void **state)
 	}
 }
 
+static void test_xdg_path(void **state)
+{
+	char *p;
+
+	(void)state;
+	setenv("HOME", "/home/u", 1);
+	unsetenv("MK_TEST_OVERRIDE");
+	unsetenv("MK_TEST_XDG");
+	p = mk_fs_xdg_path("MK_TEST_OVERRIDE", "MK_TEST_XDG", ".config", "mailkey/config");
+	assert_string_equal(p, "/home/u/.config/mailkey/config");
+	free(p);
+	setenv("MK_TEST_XDG", "relative/ignored", 1); /* XDG: relative paths are invalid */
+	p = mk_fs_xdg_path("MK_TEST_OVERRIDE", "MK_TEST_XDG", ".config", "mailkey/config");
+	assert_string_equal(p, "/home/u/.config/mailkey/config");
+	free(p);
+	setenv("MK_TEST_XDG", "/xdg", 1);
+	p = mk_fs_xdg_path("MK_TEST_OVERRIDE", "MK_TEST_XDG", ".config", "mailkey/config");
+	assert_string_equal(p, "/xdg/mailkey/config");
+	free(p);
+	setenv("MK_TEST_OVERRIDE", "/explicit", 1);
+	p = mk_fs_xdg_path("MK_TEST_OVERRIDE", "MK_TEST_XDG", ".config", "mailkey/config");
+	assert_string_equal(p, "/explicit");
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +176,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_file_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mkdir_p, setup, teardown),
 		cmocka_unit_test(test_dirname),
+		cmocka_unit_test(test_xdg_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
