@@ -4,8 +4,7 @@
 
 #include "sasl-helper/mech.h"
 
-/* Reject what would let a value break out of its field: ^A separates
- * key/value pairs, CR/LF end protocol lines, NUL ends C strings. */
+/* mk_sasl_check_value() on a C string (NULL counts as empty). */
 enum mk_sasl_status mk_sasl_check_field(const char *what, const char *v, struct mk_error *err);
 
 /* Decode an error challenge (JSON) into fail; never fails hard: unknown or

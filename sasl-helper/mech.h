@@ -57,4 +57,17 @@ extern const struct mk_sasl_mech mk_sasl_oauthbearer;
 /* Look a mechanism up by name, case-insensitive; NULL if unknown. */
 const struct mk_sasl_mech *mk_sasl_mech_find(const char *name);
 
+/* Check a value before it is framed: it must be non-empty and hold no NUL,
+ * ^A, CR or LF (each would end or split a field). For callers holding
+ * length-delimited bytes (a Cyrus sasl_secret_t, a file), where an embedded
+ * NUL would otherwise cut the value silently. what names the field in the
+ * message ("user", "token"); the value itself never appears in it.
+ * Returns MK_SASL_OK or MK_SASL_ERR_INTERNAL with err (MK_ERR_INTERNAL). */
+enum mk_sasl_status mk_sasl_check_value(const char *what, const char *v, size_t len, struct mk_error *err);
+
+/* Whether a decoded failure says the token itself was refused (HTTP 400 or
+ * 401, or the OAuth codes invalid_token / invalid_request), so a refresh or a
+ * new consent may help; false for scope problems and unknown statuses. */
+bool mk_sasl_failure_is_token_problem(const struct mk_sasl_failure *fail);
+
 #endif

@@ -4,6 +4,8 @@
 
 static enum mk_sasl_status start(const struct mk_sasl_creds *c, struct mk_buf *out, struct mk_error *err)
 {
+	size_t base = out->len;
+
 	if (mk_sasl_check_field("user", c->user, err) != MK_SASL_OK ||
 	    mk_sasl_check_field("token", c->token, err) != MK_SASL_OK)
 		return MK_SASL_ERR_INTERNAL;
@@ -11,6 +13,7 @@ static enum mk_sasl_status start(const struct mk_sasl_creds *c, struct mk_buf *o
 			"user=%s\x01"
 			"auth=Bearer %s\x01\x01",
 			c->user, c->token) != 0) {
+		mk_buf_truncate(out, base); /* mk_buf_addf leaves it unchanged; be explicit */
 		mk_error_set(err, MK_ERR_INTERNAL, "the XOAUTH2 string does not fit");
 		return MK_SASL_ERR_INTERNAL;
 	}
