@@ -48,6 +48,8 @@ int mk_base64_encode(const void *in, size_t len, struct mk_buf *out)
 		errno = E2BIG;
 		return -1;
 	}
+	if (len == 0) /* out->data may still be NULL: no pointer arithmetic on it */
+		return mk_buf_add(out, "", 0);
 	for (size_t i = 0; i < need; i++)
 		if (mk_buf_addc(out, '\0') != 0) {
 			mk_buf_truncate(out, start);
@@ -64,7 +66,7 @@ int mk_base64_encode(const void *in, size_t len, struct mk_buf *out)
 
 int mk_base64_decode(const char *in, size_t len, struct mk_buf *out)
 {
-	size_t start = out->len, cap = len / 4 * 3, olen = 0;
+	size_t start = out->len, cap, olen = 0;
 
 	if (!is_strict_b64(in, len)) {
 		errno = EINVAL;
@@ -72,6 +74,9 @@ int mk_base64_decode(const char *in, size_t len, struct mk_buf *out)
 	}
 	if (len == 0)
 		return mk_buf_add(out, "", 0);
+	/* The exact decoded size, so that output which fits the cap exactly
+	 * is not refused for the room padding would have taken. */
+	cap = len / 4 * 3 - (in[len - 1] == '=') - (in[len - 2] == '=');
 	for (size_t i = 0; i < cap; i++)
 		if (mk_buf_addc(out, '\0') != 0) {
 			mk_buf_truncate(out, start);
@@ -107,12 +112,20 @@ int mk_base64url_encode(const void *in, size_t len, struct mk_buf *out)
 int mk_base64url_decode(const char *in, size_t len, struct mk_buf *out)
 {
 	struct mk_buf tmp;
+	size_t pad = 0;
 	int rc = -1, saved;
 
 	/* Translated input may be a secret (a code verifier); keep it wiped. */
 	mk_buf_init_secret(&tmp, len + 3);
-	while (len > 0 && in[len - 1] == '=')
-		len--;
+	while (pad < len && in[len - 1 - pad] == '=')
+		pad++;
+	/* Padding, when present, must be the RFC 4648 §4 padding: "Zg=====" is
+	 * as invalid here as in the padded alphabet. */
+	if (pad > 0 && (pad > 2 || len % 4 != 0)) {
+		errno = EINVAL;
+		goto out;
+	}
+	len -= pad;
 	if (len % 4 == 1) {
 		errno = EINVAL;
 		goto out;

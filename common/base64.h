@@ -19,7 +19,8 @@ int mk_base64_encode(const void *in, size_t len, struct mk_buf *out);
 int mk_base64_decode(const char *in, size_t len, struct mk_buf *out);
 
 /* base64url without padding (RFC 7636 code_challenge, state values). Decode
- * accepts input with or without trailing '=' padding. Same return rules. */
+ * accepts input without padding or with correct RFC 4648 §4 padding (total
+ * length a multiple of 4, at most two '='). Same return rules. */
 int mk_base64url_encode(const void *in, size_t len, struct mk_buf *out);
 int mk_base64url_decode(const char *in, size_t len, struct mk_buf *out);
 

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* mkostemp */
 #include "fsutil.h"
 
 #include <errno.h>
@@ -18,10 +19,12 @@ char *mk_fs_xdg_path(const char *override, const char *xdg_var, const char *home
 	if (v != NULL && *v != '\0')
 		return strdup(v);
 	mk_buf_init(&b, 4096);
-	if (xdg != NULL && *xdg == '/')
-		mk_buf_addf(&b, "%s/%s", xdg, rel);
-	else
-		mk_buf_addf(&b, "%s/%s/%s", home != NULL ? home : "", home_rel, rel);
+	if ((xdg != NULL && *xdg == '/'
+		     ? mk_buf_addf(&b, "%s/%s", xdg, rel)
+		     : mk_buf_addf(&b, "%s/%s/%s", home != NULL ? home : "", home_rel, rel)) != 0) {
+		mk_buf_free(&b);
+		return NULL; /* over 4096 bytes or out of memory */
+	}
 	return mk_buf_take(&b);
 }
 
@@ -71,7 +74,9 @@ int mk_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mo
 		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	fd = mkstemp(tmp.data);
+	/* O_CLOEXEC: a helper exec'd meanwhile (notify_command) must not
+	 * inherit a descriptor of the store being written. */
+	fd = mkostemp(tmp.data, O_CLOEXEC);
 	if (fd < 0) {
 		mk_error_errno(err, MK_ERR_IO, errno, "cannot create a temporary file next to %s", path);
 		goto out;
@@ -117,6 +122,7 @@ out:
 int mk_fs_read_file(const char *path, struct mk_buf *out, struct mk_error *err)
 {
 	char chunk[4096];
+	size_t start = out->len;
 	int fd, rc = -1;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -143,6 +149,8 @@ int mk_fs_read_file(const char *path, struct mk_buf *out, struct mk_error *err)
 	}
 	rc = 0;
 out:
+	if (rc != 0)
+		mk_buf_truncate(out, start); /* no half-read file left for the caller */
 	explicit_bzero(chunk, sizeof(chunk));
 	close(fd);
 	return rc;
@@ -156,6 +164,11 @@ int mk_fs_mkdir_p(const char *path, mode_t mode, int tighten, struct mk_error *e
 
 	if (p == NULL)
 		return mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+	if (*p == '\0') {
+		/* The walk below starts at p + 1, past the NUL of "". */
+		mk_error_set(err, MK_ERR_IO, "cannot create a directory with an empty name");
+		goto out;
+	}
 	for (char *s = p + 1;; s++) {
 		char c = *s;
 		if (c != '/' && c != '\0')

@@ -15,7 +15,8 @@ int mk_str_to_u64(const char *s, size_t len, uint64_t max, uint64_t *r)
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
 		d = (unsigned)(s[i] - '0');
-		if (v > (max - d) / 10)
+		/* d > max first: max - d would wrap and let "7" pass a max of 5. */
+		if (d > max || v > (max - d) / 10)
 			return -1;
 		v = v * 10 + d;
 	}

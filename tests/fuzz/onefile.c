@@ -40,11 +40,14 @@ static void mutate_and_run(const uint8_t *in, size_t len)
 		case 1: /* truncate */
 			n = n > 0 ? next_rand() % n : 0;
 			break;
-		case 2: /* insert interesting bytes */
+		case 2: /* insert interesting bytes anywhere */
 			for (int k = 0; k < 8; k++) {
-				static const uint8_t interesting[] = { 0,    1,	  '\r', '\n', '"',
-								       '\\', '=', 0xff, '{',  '}' };
-				buf[n++] = interesting[next_rand() % sizeof(interesting)];
+				static const uint8_t interesting[] = { 0,   1,	  '\r', '\n', '"', '\\',
+								       '=', 0xff, '{',	'}',  ' ', '(' };
+				size_t at = next_rand() % (n + 1);
+				memmove(buf + at + 1, buf + at, n - at);
+				buf[at] = interesting[next_rand() % sizeof(interesting)];
+				n++;
 			}
 			break;
 		default: /* set a random byte */
@@ -57,44 +60,52 @@ static void mutate_and_run(const uint8_t *in, size_t len)
 	free(buf);
 }
 
+static int visible(const struct dirent *e)
+{
+	return e->d_name[0] != '.';
+}
+
 int main(int argc, char **argv)
 {
-	DIR *d;
-	struct dirent *e;
-	int files = 0;
+	struct dirent **names = NULL;
+	uint8_t *data;
+	int n, files = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
 		return 64;
 	}
-	d = opendir(argv[1]);
-	if (d == NULL) {
+	/* Sorted, so the mutation stream (one seeded generator across all
+	 * files) is the same on every file system. */
+	n = scandir(argv[1], &names, visible, alphasort);
+	if (n < 0) {
 		perror(argv[1]);
 		return 66;
 	}
-	while ((e = readdir(d)) != NULL) {
+	data = malloc(MK_FUZZ_MAX_INPUT);
+	if (data == NULL)
+		return 70;
+	for (int i = 0; i < n; i++) {
 		char path[4096];
-		uint8_t *data;
 		size_t len;
 		FILE *fp;
 
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", argv[1], e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", argv[1], names[i]->d_name);
 		fp = fopen(path, "rb");
-		if (fp == NULL)
-			continue;
-		data = malloc(MK_FUZZ_MAX_INPUT);
-		len = data != NULL ? fread(data, 1, MK_FUZZ_MAX_INPUT, fp) : 0;
+		if (fp == NULL) {
+			perror(path);
+			return 66;
+		}
+		len = fread(data, 1, MK_FUZZ_MAX_INPUT, fp);
 		fclose(fp);
-		if (data == NULL)
-			return 70;
 		LLVMFuzzerTestOneInput(data, len);
 		mutate_and_run(data, len);
-		free(data);
 		files++;
 	}
-	closedir(d);
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(data);
 	printf("replayed %d corpus files with %d mutations each\n", files, MUTATIONS);
 	return files > 0 ? 0 : 1;
 }

@@ -121,6 +121,75 @@ static void test_url_variant(void **state)
 	mk_buf_free(&d);
 }
 
+/* base64url decode: what is accepted and what it decodes to. */
+static const struct {
+	const char *in;
+	int rc;
+	const char *out;
+} url_cases[] = {
+	{ "", 0, "" },		{ "Zg", 0, "f" },	  { "Zg==", 0, "f" }, /* correct padding tolerated */
+	{ "Zm8", 0, "fo" },	{ "Zm8=", 0, "fo" },	  { "Zm9v", 0, "foo" },
+	{ "Zg=", -1, NULL }, /* padding that does not make a quantum */
+	{ "Zg===", -1, NULL },	{ "Zg======", -1, NULL }, { "====", -1, NULL },
+	{ "Z", -1, NULL },			       /* one char is never a byte */
+	{ "Zm9vY", -1, NULL },	{ "Zm 9v", -1, NULL }, /* whitespace */
+	{ "Zm9v\n", -1, NULL }, { "Zm9+", -1, NULL },  /* standard alphabet */
+	{ "Zm9/", -1, NULL },	{ "Z=g", -1, NULL },   /* '=' in the middle */
+	{ "Zm.v", -1, NULL },
+};
+
+static void test_url_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(url_cases) / sizeof(url_cases[0]); i++) {
+		struct mk_buf d;
+		mk_buf_init(&d, 64);
+		assert_int_equal(mk_buf_addstr(&d, "keep"), 0);
+		errno = 0;
+		assert_int_equal(mk_base64url_decode(url_cases[i].in, strlen(url_cases[i].in), &d),
+				 url_cases[i].rc);
+		if (url_cases[i].rc == 0) {
+			assert_int_equal(d.len, 4 + strlen(url_cases[i].out));
+			assert_memory_equal(d.data + 4, url_cases[i].out, d.len - 4);
+		} else {
+			assert_int_equal(errno, EINVAL);
+			assert_string_equal(mk_buf_str(&d), "keep");
+		}
+		mk_buf_free(&d);
+	}
+}
+
+static void test_empty_input(void **state)
+{
+	struct mk_buf b;
+
+	(void)state;
+	/* empty in, empty out, and still a valid string */
+	mk_buf_init(&b, 0);
+	assert_int_equal(mk_base64_encode("", 0, &b), 0);
+	assert_int_equal(b.len, 0);
+	assert_non_null(b.data);
+	assert_int_equal(mk_base64url_encode("", 0, &b), 0);
+	assert_int_equal(mk_base64_decode("", 0, &b), 0);
+	assert_int_equal(mk_base64url_decode("", 0, &b), 0);
+	assert_string_equal(mk_buf_str(&b), "");
+	mk_buf_free(&b);
+}
+
+static void test_appends(void **state)
+{
+	struct mk_buf b;
+
+	(void)state;
+	mk_buf_init(&b, 64);
+	assert_int_equal(mk_buf_addstr(&b, "AUTH "), 0);
+	assert_int_equal(mk_base64_encode("foo", 3, &b), 0);
+	assert_string_equal(mk_buf_str(&b), "AUTH Zm9v");
+	assert_int_equal(mk_base64url_encode("\xfb\xff", 2, &b), 0);
+	assert_string_equal(mk_buf_str(&b), "AUTH Zm9v-_8");
+	mk_buf_free(&b);
+}
+
 static void test_cap_reached(void **state)
 {
 	struct mk_buf e, d;
@@ -134,6 +203,29 @@ static void test_cap_reached(void **state)
 	assert_int_equal(mk_base64_decode("Zm9vYmFy", 8, &d), -1);
 	assert_int_equal(errno, E2BIG);
 	assert_int_equal(d.len, 0);
+	/* exactly at the cap is fine; one more byte is not, and changes nothing */
+	mk_buf_free(&e);
+	mk_buf_init(&e, 8);
+	assert_int_equal(mk_base64_encode("foobar", 6, &e), 0);
+	assert_string_equal(mk_buf_str(&e), "Zm9vYmFy");
+	assert_int_equal(mk_base64_encode("f", 1, &e), -1);
+	assert_int_equal(errno, E2BIG);
+	assert_string_equal(mk_buf_str(&e), "Zm9vYmFy");
+	mk_buf_free(&d);
+	mk_buf_init(&d, 6);
+	assert_int_equal(mk_base64_decode("Zm9vYmFy", 8, &d), 0);
+	assert_int_equal(mk_base64url_decode("Zg", 2, &d), -1);
+	assert_int_equal(errno, E2BIG);
+	assert_string_equal(mk_buf_str(&d), "foobar");
+	/* padding counts: "Zg==" needs one byte of room, not three */
+	mk_buf_free(&d);
+	mk_buf_init(&d, 1);
+	assert_int_equal(mk_base64_decode("Zg==", 4, &d), 0);
+	assert_string_equal(mk_buf_str(&d), "f");
+	mk_buf_free(&d);
+	mk_buf_init(&d, 2);
+	assert_int_equal(mk_base64url_decode("Zm8", 3, &d), 0);
+	assert_string_equal(mk_buf_str(&d), "fo");
 	mk_buf_free(&e);
 	mk_buf_free(&d);
 }
@@ -145,6 +237,9 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_every_length),
 		cmocka_unit_test(test_invalid_rejected_buffer_unchanged),
 		cmocka_unit_test(test_url_variant),
+		cmocka_unit_test(test_url_table),
+		cmocka_unit_test(test_empty_input),
+		cmocka_unit_test(test_appends),
 		cmocka_unit_test(test_cap_reached),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,6 +54,9 @@ static void test_atomic_write_replace(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(mk_fs_write_atomic(path, "second!", 7, 0600, &err), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_size, 7);
 	mk_buf_init(&b, 100);
 	assert_int_equal(mk_fs_read_file(path, &b, &err), 0);
 	assert_string_equal(mk_buf_str(&b), "second!");
@@ -82,6 +85,11 @@ static void test_atomic_write_failure_keeps_old(void **state)
 	/* a missing directory: no temp file can be made */
 	snprintf(bad, sizeof(bad), "%s/missing/file", dir);
 	assert_int_equal(mk_fs_write_atomic(bad, "new", 3, 0600, &err), -1);
+	assert_int_equal(err.cls, MK_ERR_IO);
+	/* a file where the directory should be */
+	snprintf(bad, sizeof(bad), "%s/keep/file", dir);
+	assert_int_equal(mk_fs_write_atomic(bad, "new", 3, 0600, &err), -1);
+	assert_int_equal(err.cls, MK_ERR_IO);
 	mk_buf_init(&b, 100);
 	assert_int_equal(mk_fs_read_file(path, &b, &err), 0);
 	assert_string_equal(mk_buf_str(&b), "old");
@@ -106,6 +114,21 @@ static void test_read_file_errors(void **state)
 	assert_int_equal(mk_fs_read_file(path, &b, &err), -1);
 	assert_int_equal(err.cls, MK_ERR_DATA);
 	mk_buf_free(&b);
+	/* exactly the cap is fine; one byte over fails and leaves what the
+	 * buffer held before */
+	mk_buf_init(&b, 7);
+	assert_int_equal(mk_buf_addstr(&b, "ab"), 0);
+	assert_int_equal(mk_fs_read_file(path, &b, &err), 0);
+	assert_string_equal(mk_buf_str(&b), "ab12345");
+	mk_buf_truncate(&b, 3);
+	assert_int_equal(mk_fs_read_file(path, &b, &err), -1);
+	assert_int_equal(err.cls, MK_ERR_DATA);
+	assert_string_equal(mk_buf_str(&b), "ab1");
+	/* a directory is not a file to read */
+	assert_int_equal(mk_fs_read_file(dir, &b, &err), -1);
+	assert_int_equal(err.cls, MK_ERR_IO);
+	assert_string_equal(mk_buf_str(&b), "ab1");
+	mk_buf_free(&b);
 }
 
 static void test_mkdir_p(void **state)
@@ -124,9 +147,27 @@ static void test_mkdir_p(void **state)
 	assert_int_equal(mk_fs_mkdir_p(path, 0700, 1, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
+	/* directories made on the way get the mode too */
+	snprintf(path, sizeof(path), "%s/a", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	/* without tighten an existing mode is left alone */
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	assert_int_equal(chmod(path, 0755), 0);
+	assert_int_equal(mk_fs_mkdir_p(path, 0700, 0, &err), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0755);
+	/* trailing slash */
+	snprintf(path, sizeof(path), "%s/d/e/", dir);
+	assert_int_equal(mk_fs_mkdir_p(path, 0700, 1, &err), 0);
 	snprintf(path, sizeof(path), "%s/file", dir);
 	assert_int_equal(mk_fs_write_atomic(path, "x", 1, 0600, &err), 0);
 	assert_int_equal(mk_fs_mkdir_p(path, 0700, 1, &err), -1);
+	assert_int_equal(err.cls, MK_ERR_IO);
+	snprintf(path, sizeof(path), "%s/file/sub", dir);
+	assert_int_equal(mk_fs_mkdir_p(path, 0700, 1, &err), -1);
+	assert_int_equal(err.cls, MK_ERR_IO);
+	assert_int_equal(mk_fs_mkdir_p("", 0700, 1, &err), -1);
 }
 
 static void test_dirname(void **state)

@@ -99,6 +99,78 @@ static void test_proto_trace(void **state)
 	assert_non_null(strstr(captured(c), "S: bad\\x01line"));
 }
 
+static void test_secret_at_length_limit(void **state)
+{
+	struct capture *c = *state;
+	const char *tok = "1//0gSECRETrefreshTOKEN";
+	char *pad = malloc(9000);
+
+	assert_non_null(pad);
+	assert_int_equal(mk_log_register_secret(tok), 0);
+	/* Put the secret across the point where a line is cut, at every offset
+	 * around it: not one of its bytes may appear. */
+	for (size_t n = 8150; n < 8200; n++) {
+		memset(pad, '.', n);
+		pad[n] = '\0';
+		mk_log(MK_LOG_ERROR, "%s%s", pad, tok);
+	}
+	assert_null(strstr(captured(c), "1//"));
+	assert_null(strstr(captured(c), "SECRET"));
+	assert_non_null(strstr(captured(c), "<redacted>"));
+	/* the same across a protocol trace line */
+	mk_log_set_level(MK_LOG_TRACE);
+	for (size_t n = 8100; n < 8200; n++) {
+		memset(pad, 'x', n);
+		memcpy(pad + n, tok, strlen(tok));
+		mk_log_proto("S", pad, n + strlen(tok), false, 0);
+	}
+	assert_null(strstr(captured(c), "1//"));
+	free(pad);
+}
+
+static void test_many_secrets_all_redacted(void **state)
+{
+	struct capture *c = *state;
+	char tok[32];
+
+	/* Every registered secret stays covered, however many there are. */
+	for (int i = 0; i < 200; i++) {
+		snprintf(tok, sizeof(tok), "tok-%03d-secret", i);
+		assert_int_equal(mk_log_register_secret(tok), 0);
+	}
+	for (int i = 0; i < 200; i += 37) {
+		snprintf(tok, sizeof(tok), "tok-%03d-secret", i);
+		mk_log(MK_LOG_ERROR, "got %s", tok);
+	}
+	assert_null(strstr(captured(c), "-secret"));
+	assert_non_null(strstr(captured(c), "got <redacted>"));
+	/* Registering the same value again changes nothing. */
+	assert_int_equal(mk_log_register_secret("tok-000-secret"), 0);
+}
+
+static void test_longest_secret_wins(void **state)
+{
+	char out[64];
+
+	(void)state;
+	/* One secret a prefix of another: the longer one is redacted whole. */
+	mk_log_register_secret("abcd");
+	mk_log_register_secret("abcdefgh");
+	mk_log_redact("x abcdefgh y abcd z", out, sizeof(out));
+	assert_string_equal(out, "x <redacted> y <redacted> z");
+	mk_log_redact("anything", out, 1);
+	assert_string_equal(out, "");
+}
+
+static void test_level_out_of_range(void **state)
+{
+	struct capture *c = *state;
+
+	mk_log_set_level((enum mk_log_level)(MK_LOG_TRACE + 3));
+	mk_log((enum mk_log_level)(MK_LOG_TRACE + 2), "very verbose");
+	assert_non_null(strstr(captured(c), "mailkey: trace: very verbose"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -106,6 +178,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_registered_secret_never_printed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redact_to_buffer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proto_trace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secret_at_length_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_secrets_all_redacted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_longest_secret_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_level_out_of_range, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,13 @@ static const struct {
 	{ "18446744073709551616", UINT64_MAX, -1, 0 },
 	{ "65535", 65535, 0, 65535 },
 	{ "65536", 65535, -1, 0 },
+	{ "7", 5, -1, 0 }, /* one digit above a max below 10 */
+	{ "5", 5, 0, 5 },
+	{ "9", 0, -1, 0 },
+	{ "0", 0, 0, 0 },
+	{ "00", 10, -1, 0 },
+	{ "0010", 100, -1, 0 },
+	{ "99999999999999999999999", UINT64_MAX, -1, 0 },
 };
 
 static void test_to_u64(void **state)
@@ -36,6 +43,19 @@ static void test_to_u64(void **state)
 	}
 }
 
+static void test_to_u64_counted(void **state)
+{
+	uint64_t v = 12345;
+
+	(void)state;
+	/* a NUL inside the counted length is not a digit */
+	assert_int_equal(mk_str_to_u64("1\0", 2, 10, &v), -1);
+	assert_true(v == 12345);
+	/* only len bytes are read */
+	assert_int_equal(mk_str_to_u64("12", 1, 10, &v), 0);
+	assert_true(v == 1);
+}
+
 static void test_to_uint_and_checks(void **state)
 {
 	unsigned u = 0;
@@ -44,6 +64,10 @@ static void test_to_uint_and_checks(void **state)
 	assert_int_equal(mk_str_to_uint("587", 65535, &u), 0);
 	assert_int_equal(u, 587);
 	assert_int_equal(mk_str_to_uint("70000", 65535, &u), -1);
+	assert_int_equal(u, 587);
+	assert_int_equal(mk_str_to_uint("3", 2, &u), -1);
+	assert_int_equal(mk_str_to_uint("4294967295", UINT32_MAX, &u), 0);
+	assert_int_equal(u, UINT32_MAX);
 	assert_true(mk_str_has_crlfnul("a\rb", 3));
 	assert_true(mk_str_has_crlfnul("a\nb", 3));
 	assert_true(mk_str_has_crlfnul("a\0b", 3));
@@ -56,6 +80,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_to_u64),
+		cmocka_unit_test(test_to_u64_counted),
 		cmocka_unit_test(test_to_uint_and_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
