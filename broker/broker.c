@@ -157,11 +157,12 @@ static void notify_consent(const struct mk_account *a)
 {
 	pid_t pid;
 
-	if (a->notify_command == NULL)
+	/* Set before fork: only exec may follow fork in a process that may
+	 * have threads (libcurl's resolver). */
+	if (a->notify_command == NULL || setenv("MAILKEY_ACCOUNT", a->name, 1) != 0)
 		return;
 	pid = fork();
 	if (pid == 0) {
-		setenv("MAILKEY_ACCOUNT", a->name, 1);
 		execl("/bin/sh", "sh", "-c", a->notify_command, (char *)NULL);
 		_exit(127);
 	}

@@ -73,6 +73,10 @@ int mk_oauth_open_browser(const struct mk_oauth_params *p, const char *url)
 
 	if ((cmd == NULL || *cmd == '\0') && !display)
 		return -1;
+	/* The environment is set before fork: the listener's thread runs, so
+	 * the child may only call async-signal-safe functions before exec. */
+	if (cmd != NULL && *cmd != '\0' && setenv("MK_BROWSER_CMD", cmd, 1) != 0)
+		return -1;
 	pid = fork();
 	if (pid < 0)
 		return -1;
@@ -82,7 +86,7 @@ int mk_oauth_open_browser(const struct mk_oauth_params *p, const char *url)
 			dup2(null, 0);
 			dup2(null, 1);
 		}
-		if (cmd != NULL && *cmd != '\0' && setenv("MK_BROWSER_CMD", cmd, 1) == 0)
+		if (cmd != NULL && *cmd != '\0')
 			/* $BROWSER may hold arguments; the URL stays "$1". */
 			execl("/bin/sh", "sh", "-c", "exec $MK_BROWSER_CMD \"$1\"", "sh", url, (char *)NULL);
 		else
