@@ -228,7 +228,7 @@ static int two_numbers(struct mk_pop3 *s, const char *c, unsigned long long *a, 
 
 int mk_pop3_stat(struct mk_pop3 *s, unsigned *count_r, unsigned long long *octets_r, struct mk_error *err)
 {
-	unsigned long long n;
+	unsigned long long n = 0; /* gcc -O3 cannot see that two_numbers sets it on success */
 
 	if (two_numbers(s, "STAT", &n, octets_r, err) != 0)
 		return -1;
@@ -241,7 +241,7 @@ int mk_pop3_stat(struct mk_pop3 *s, unsigned *count_r, unsigned long long *octet
 int mk_pop3_size(struct mk_pop3 *s, unsigned num, unsigned long long *octets_r, struct mk_error *err)
 {
 	char c[32];
-	unsigned long long n;
+	unsigned long long n = 0; /* as in mk_pop3_stat */
 
 	snprintf(c, sizeof(c), "LIST %u", num);
 	if (two_numbers(s, c, &n, octets_r, err) != 0)
