@@ -109,6 +109,38 @@ static void put_one(struct mk_store *s, const char *name, const char *tok)
 	json_decref(doc);
 }
 
+/* An empty ciphertext (a file of header and tag only) computed NULL + 0 on
+ * the unallocated output buffer: undefined, and clang's UBSan aborts. The
+ * outside review's input must fail the tag; an empty plaintext sealed for
+ * real must round-trip. */
+static void test_empty_ciphertext(void **state)
+{
+	static const unsigned char review[] = "MKST\x01"
+					      "abcdefghi6789adef"
+					      "0\xc6"
+					      "234"
+					      "3\xcc\xc1"
+					      "679";
+	struct mk_buf blob, out;
+	struct mk_error err;
+
+	(void)state;
+	assert_int_equal(sizeof(review) - 1, MK_STORE_HEADER_LEN + MK_STORE_TAG_LEN);
+	mk_buf_init_secret(&out, 1 << 16);
+	assert_int_equal(mk_store_unseal(key, review, sizeof(review) - 1, &out, &err), -1);
+	assert_int_equal(err.cls, MK_ERR_DATA);
+	assert_string_equal(err.msg, "wrong key or corrupted (authentication tag mismatch)");
+	assert_int_equal(out.len, 0);
+
+	mk_buf_init(&blob, 1 << 16);
+	assert_int_equal(mk_store_seal(key, nonce, "", 0, &blob, &err), 0);
+	assert_int_equal(blob.len, MK_STORE_HEADER_LEN + MK_STORE_TAG_LEN);
+	assert_int_equal(mk_store_unseal(key, (unsigned char *)blob.data, blob.len, &out, &err), 0);
+	assert_int_equal(out.len, 0);
+	mk_buf_free(&blob);
+	mk_buf_free(&out);
+}
+
 static void test_file_store_and_corruption(void **state)
 {
 	struct mk_store *s = NULL;
@@ -204,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_every_flipped_byte_detected),
 		cmocka_unit_test(test_every_truncation_detected),
 		cmocka_unit_test(test_wrong_key_and_version),
+		cmocka_unit_test(test_empty_ciphertext),
 		cmocka_unit_test(test_file_store_and_corruption),
 		cmocka_unit_test(test_concurrent_writers),
 	};
