@@ -161,6 +161,9 @@ int mk_imap_parse_list(const char *s, char *out, size_t size)
 	const char *p = s, *q;
 	size_t o = 0;
 
+	/* No room even for the NUL: an empty name ("") would write one. */
+	if (size == 0)
+		return -1;
 	while (*p == ' ')
 		p++;
 	if (*p != '(' || (q = strchr(p, ')')) == NULL)

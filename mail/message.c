@@ -103,7 +103,9 @@ static int add_addresses(const char *v, size_t n, struct mk_buf *out)
 			for (; end < n; end++) {
 				char c = v[end];
 				if (q) {
-					if (c == '\\')
+					/* a quoted-pair; a backslash at the very end
+					 * quotes nothing (no read past the value) */
+					if (c == '\\' && end + 1 < n)
 						end++;
 					else if (c == '"')
 						q = false;
@@ -135,12 +137,13 @@ static int add_addresses(const char *v, size_t n, struct mk_buf *out)
 					return -1;
 			}
 		} else {
-			/* A bare addr-spec, comments removed (RFC 5322 §3.2.2). */
-			char a[512];
-			size_t o = 0;
+			/* A bare addr-spec, comments removed (RFC 5322 §3.2.2),
+			 * written straight into out (capped, checked on every
+			 * write) and taken back if it is not one address. */
+			size_t o = out->len;
 			int depth = 0;
-			bool gap = false;
-			for (size_t k = start; k < end && o + 2 < sizeof(a); k++) {
+			bool gap = false, words = false;
+			for (size_t k = start; k < end; k++) {
 				char c = v[k];
 				if (c == '(')
 					depth++;
@@ -149,20 +152,20 @@ static int add_addresses(const char *v, size_t n, struct mk_buf *out)
 				else if (depth > 0)
 					continue;
 				else if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-					gap = o > 0;
+					gap = out->len > o;
 				else {
 					if (gap)
-						a[o++] = ' '; /* words apart: not one address */
+						words = true; /* words apart: not one address */
 					gap = false;
-					a[o++] = c;
+					if (mk_buf_addc(out, c) != 0)
+						return -1;
 				}
 			}
-			a[o] = '\0';
-			if (o > 0 && strchr(a, '@') != NULL && strchr(a, ' ') == NULL &&
-			    strchr(a, '"') == NULL) {
-				if (mk_buf_add(out, a, o) != 0 || mk_buf_addc(out, '\n') != 0)
-					return -1;
-			}
+			if (out->len == o || words || memchr(out->data + o, '@', out->len - o) == NULL ||
+			    memchr(out->data + o, '"', out->len - o) != NULL)
+				mk_buf_truncate(out, o);
+			else if (mk_buf_addc(out, '\n') != 0)
+				return -1;
 		}
 		i = end + 1;
 	}

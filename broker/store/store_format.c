@@ -50,6 +50,7 @@ int mk_store_unseal(const unsigned char key[MK_STORE_KEY_LEN], const unsigned ch
 {
 	mbedtls_gcm_context gcm;
 	size_t start = plain_r->len, ctlen;
+	unsigned char none = 0, *out_p;
 	int rc = -1, r;
 
 	mbedtls_gcm_init(&gcm);
@@ -77,9 +78,12 @@ int mk_store_unseal(const unsigned char key[MK_STORE_KEY_LEN], const unsigned ch
 		mk_error_set(err, MK_ERR_INTERNAL, "setting the store key failed");
 		goto out;
 	}
+	/* An empty ciphertext leaves plain_r unallocated (data NULL), and
+	 * NULL + 0 is undefined: give Mbed TLS a byte that it will not write. */
+	out_p = ctlen > 0 ? (unsigned char *)plain_r->data + start : &none;
 	r = mbedtls_gcm_auth_decrypt(&gcm, ctlen, blob + 5, MK_STORE_NONCE_LEN, blob, MK_STORE_HEADER_LEN,
 				     blob + len - MK_STORE_TAG_LEN, MK_STORE_TAG_LEN,
-				     blob + MK_STORE_HEADER_LEN, (unsigned char *)plain_r->data + start);
+				     blob + MK_STORE_HEADER_LEN, out_p);
 	if (r != 0) {
 		/* Mbed TLS already zeroed the output on tag failure; the
 		 * truncate below wipes it again (secret buffer). */

@@ -1,7 +1,12 @@
 /* Replay runner for fuzz targets when libFuzzer is not in use: feeds every
  * file of the corpus directory to LLVMFuzzerTestOneInput, then a few hundred
  * deterministic mutations of each (fixed seed), so the sanitizer build checks
- * the parsers on every test run. Usage: fuzz-replay-<target> CORPUS_DIR */
+ * the parsers on every test run.
+ *
+ * Usage: fuzz-replay-<target> CORPUS_DIR [CRASHERS_DIR...]
+ * The corpus must hold at least one file (an empty one tests nothing); the
+ * crashers directories (inputs that once crashed, kept forever) may be
+ * empty but must exist. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,36 +70,30 @@ static int visible(const struct dirent *e)
 	return e->d_name[0] != '.';
 }
 
-int main(int argc, char **argv)
+/* Replays every file of dir; returns the number replayed, -1 on error. */
+static int replay_dir(const char *dir, uint8_t *data)
 {
 	struct dirent **names = NULL;
-	uint8_t *data;
 	int n, files = 0;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
-		return 64;
-	}
 	/* Sorted, so the mutation stream (one seeded generator across all
 	 * files) is the same on every file system. */
-	n = scandir(argv[1], &names, visible, alphasort);
+	n = scandir(dir, &names, visible, alphasort);
 	if (n < 0) {
-		perror(argv[1]);
-		return 66;
+		perror(dir);
+		return -1;
 	}
-	data = malloc(MK_FUZZ_MAX_INPUT);
-	if (data == NULL)
-		return 70;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && files >= 0; i++) {
 		char path[4096];
 		size_t len;
 		FILE *fp;
 
-		snprintf(path, sizeof(path), "%s/%s", argv[1], names[i]->d_name);
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
 		fp = fopen(path, "rb");
 		if (fp == NULL) {
 			perror(path);
-			return 66;
+			files = -1;
+			break;
 		}
 		len = fread(data, 1, MK_FUZZ_MAX_INPUT, fp);
 		fclose(fp);
@@ -105,7 +104,34 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	return files;
+}
+
+int main(int argc, char **argv)
+{
+	uint8_t *data;
+	int rc = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s CORPUS_DIR [CRASHERS_DIR...]\n", argv[0]);
+		return 64;
+	}
+	data = malloc(MK_FUZZ_MAX_INPUT);
+	if (data == NULL)
+		return 70;
+	for (int a = 1; a < argc; a++) {
+		int files = replay_dir(argv[a], data);
+		if (files < 0) {
+			rc = 66;
+			break;
+		}
+		printf("%s: replayed %d files with %d mutations each\n", argv[a], files, MUTATIONS);
+		if (a == 1 && files == 0) {
+			fprintf(stderr, "%s: empty corpus\n", argv[a]);
+			rc = 1;
+			break;
+		}
+	}
 	free(data);
-	printf("replayed %d corpus files with %d mutations each\n", files, MUTATIONS);
-	return files > 0 ? 0 : 1;
+	return rc;
 }

@@ -45,21 +45,51 @@ static void test_set_and_prefix(void **state)
 	assert_string_equal(err.msg, "cannot open x: No such file or directory");
 }
 
+/* Overlong messages are cut to MK_ERROR_MSG_SIZE - 1 bytes, the end going
+ * first; a prefix goes in front (itself cut to 253 bytes plus ": ") and the
+ * old message loses its end to make room. Exact texts, not just "it fits". */
 static void test_long_messages_stay_terminated(void **state)
 {
 	struct mk_error err;
-	char big[3000];
+	char big[3000], want[MK_ERROR_MSG_SIZE];
 
 	(void)state;
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	mk_error_set(&err, MK_ERR_PROTO, "%s", big);
-	assert_int_equal(strlen(err.msg), MK_ERROR_MSG_SIZE - 1);
+	memset(want, 'a', MK_ERROR_MSG_SIZE - 1);
+	want[MK_ERROR_MSG_SIZE - 1] = '\0';
+	assert_string_equal(err.msg, want);
+
 	mk_error_prefix(&err, "context");
-	assert_int_equal(strlen(err.msg), MK_ERROR_MSG_SIZE - 1);
-	assert_memory_equal(err.msg, "context: aaa", 12);
+	memcpy(want, "context: ", 9);
+	memset(want + 9, 'a', MK_ERROR_MSG_SIZE - 1 - 9);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(err.cls, MK_ERR_PROTO);
+
+	/* A 2999-byte prefix: 253 of its bytes, ": ", then the old message's
+	 * first 768 bytes ("context: aaa..."). */
+	big[0] = 'P';
 	mk_error_prefix(&err, "%s", big);
-	assert_true(strlen(err.msg) < MK_ERROR_MSG_SIZE);
+	memset(want, 'a', sizeof(want));
+	want[0] = 'P';
+	memcpy(want + 253, ": context: ", 11);
+	want[MK_ERROR_MSG_SIZE - 1] = '\0';
+	assert_string_equal(err.msg, want);
+
+	/* errno text appended to a full message is cut, not overflowed */
+	mk_error_errno(&err, MK_ERR_IO, ENOENT, "%s", big);
+	memset(want, 'a', sizeof(want));
+	want[0] = 'P';
+	want[MK_ERROR_MSG_SIZE - 1] = '\0';
+	assert_string_equal(err.msg, want);
+	/* and to a message one byte short of full: ":" fits, nothing more */
+	big[MK_ERROR_MSG_SIZE - 2] = '\0';
+	mk_error_errno(&err, MK_ERR_IO, ENOENT, "%s", big);
+	memcpy(want, big, MK_ERROR_MSG_SIZE - 2);
+	want[MK_ERROR_MSG_SIZE - 2] = ':';
+	want[MK_ERROR_MSG_SIZE - 1] = '\0';
+	assert_string_equal(err.msg, want);
 }
 
 int main(void)

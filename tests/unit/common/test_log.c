@@ -34,6 +34,25 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* No piece of secret of 2 bytes or more, from its start or its end, is in
+ * s (one byte is too common to mean anything: "a" is in "<redacted>"). */
+static void assert_no_fragment(const char *s, const char *secret)
+{
+	size_t n = strlen(secret);
+	char piece[128];
+
+	assert_true(n < sizeof(piece));
+	for (size_t k = 2; k <= n; k++) {
+		memcpy(piece, secret, k);
+		piece[k] = '\0';
+		if (strstr(s, piece) != NULL)
+			fail_msg("'%s' shows the secret's first %zu bytes", s, k);
+		memcpy(piece, secret + n - k, k + 1);
+		if (strstr(s, piece) != NULL)
+			fail_msg("'%s' shows the secret's last %zu bytes", s, k);
+	}
+}
+
 static const char *captured(struct capture *c)
 {
 	fflush(c->fp);
@@ -75,11 +94,40 @@ static void test_redact_to_buffer(void **state)
 	mk_log_register_secret("xy"); /* too short to register */
 	mk_log_redact("token=abcd1234&x=xy", out, sizeof(out));
 	assert_string_equal(out, "token=<redacted>&x=xy");
+	/* Two secrets and room for 11 bytes: the first mark whole, the second
+	 * cut; not one byte of either secret. */
 	mk_log_redact("abcd1234abcd1234", out, 12);
-	assert_true(strlen(out) <= 11);
+	assert_string_equal(out, "<redacted><");
+	assert_no_fragment(out, "abcd1234");
 	mk_log_forget_secrets();
 	mk_log_redact("abcd1234", out, sizeof(out));
 	assert_string_equal(out, "abcd1234");
+}
+
+/* A secret straddling the end of dst, at every cut: the output is exactly
+ * the redacted text cut to dst_size - 1 bytes, so a half secret (which the
+ * old "strlen(out) <= 11" check let through) cannot appear. */
+static void test_redact_every_cut(void **state)
+{
+	const char *in = "xx 5ecretT0ken yy";
+	const char *redacted = "xx <redacted> yy";
+	char out[64];
+
+	(void)state;
+	assert_int_equal(mk_log_register_secret("5ecretT0ken"), 0);
+	for (size_t size = 1; size <= strlen(redacted) + 2; size++) {
+		size_t want = size - 1 < strlen(redacted) ? size - 1 : strlen(redacted);
+		memset(out, 'Z', sizeof(out));
+		mk_log_redact(in, out, size);
+		if (strlen(out) != want || strncmp(out, redacted, want) != 0)
+			fail_msg("size %zu: got '%s'", size, out);
+		assert_no_fragment(out, "5ecretT0ken");
+		assert_int_equal(out[size], 'Z'); /* nothing written past dst_size */
+	}
+	/* dst_size 0 writes nothing at all */
+	memset(out, 'Z', sizeof(out));
+	mk_log_redact(in, out, 0);
+	assert_int_equal(out[0], 'Z');
 }
 
 static void test_proto_trace(void **state)
@@ -116,6 +164,7 @@ static void test_secret_at_length_limit(void **state)
 	}
 	assert_null(strstr(captured(c), "1//"));
 	assert_null(strstr(captured(c), "SECRET"));
+	assert_no_fragment(captured(c), tok);
 	assert_non_null(strstr(captured(c), "<redacted>"));
 	/* the same across a protocol trace line */
 	mk_log_set_level(MK_LOG_TRACE);
@@ -125,6 +174,7 @@ static void test_secret_at_length_limit(void **state)
 		mk_log_proto("S", pad, n + strlen(tok), false, 0);
 	}
 	assert_null(strstr(captured(c), "1//"));
+	assert_no_fragment(captured(c), tok);
 	free(pad);
 }
 
@@ -177,6 +227,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_levels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registered_secret_never_printed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redact_to_buffer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redact_every_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proto_trace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret_at_length_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_secrets_all_redacted, setup, teardown),

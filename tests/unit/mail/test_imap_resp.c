@@ -112,10 +112,34 @@ static void test_literal_mode_and_list(void **state)
 	assert_int_equal(mk_imap_parse_list("no parens", name, sizeof(name)), -1);
 }
 
+/* Every write into the caller's array is bounded: a name of exactly
+ * size - 1 bytes fits, one more is refused, nothing is written past size,
+ * and size 0 writes nothing at all (an empty "" name wrote the NUL). */
+static void test_list_bounds(void **state)
+{
+	char buf[8];
+
+	(void)state;
+	memset(buf, 'X', sizeof(buf));
+	assert_int_equal(mk_imap_parse_list(" () NIL \"\"", buf, 0), -1);
+	assert_int_equal(buf[0], 'X');
+	assert_int_equal(mk_imap_parse_list(" () NIL abcd", buf, 5), 0);
+	assert_string_equal(buf, "abcd");
+	memset(buf, 'X', sizeof(buf));
+	assert_int_equal(mk_imap_parse_list(" () NIL abcde", buf, 5), -1);
+	assert_int_equal(buf[5], 'X');
+	memset(buf, 'X', sizeof(buf));
+	assert_int_equal(mk_imap_parse_list(" () \".\" \"ab\\\\cd\"", buf, 5), -1);
+	assert_int_equal(buf[5], 'X');
+	assert_int_equal(mk_imap_parse_list(" () \".\" \"a\\\\cd\"", buf, 5), 0);
+	assert_string_equal(buf, "a\\cd");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = { cmocka_unit_test(test_lines), cmocka_unit_test(test_literals),
 					    cmocka_unit_test(test_caps_and_search),
-					    cmocka_unit_test(test_literal_mode_and_list) };
+					    cmocka_unit_test(test_literal_mode_and_list),
+					    cmocka_unit_test(test_list_bounds) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,3 +1,5 @@
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmocka_all.h"
@@ -90,12 +92,75 @@ static void test_recipients(void **state)
 	assert_false(mk_msg_is_8bit("cafe", 4));
 }
 
+/* Run mk_msg_recipients on an exact-size heap copy, so that reading even
+ * one byte past the message is an ASan error (a string literal would have
+ * its NUL there). */
+static int recipients_exact(const char *m, size_t len, struct mk_buf *out)
+{
+	char *copy = malloc(len > 0 ? len : 1);
+	int rc;
+
+	assert_non_null(copy);
+	memcpy(copy, m, len);
+	rc = mk_msg_recipients(copy, len, out);
+	free(copy);
+	return rc;
+}
+
+/* The outside review's input: a backslash ending a quoted string at the very
+ * end of the message read one byte past it. */
+static void test_recipients_backslash_at_end(void **state)
+{
+	static const char *const in[] = {
+		"FCcmd\nTo:\"x,0a@(<d@r\\",
+		"To: \"\\",
+		"To: a@b, \"q\\",
+		"To: <a@b> \"x\\",
+	};
+	static const char *const want[] = { "", "", "a@b\n", "a@b\n" };
+	struct mk_buf out;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		mk_buf_init(&out, 4096);
+		assert_int_equal(recipients_exact(in[i], strlen(in[i]), &out), 0);
+		if (strcmp(mk_buf_str(&out), want[i]) != 0)
+			fail_msg("case %zu: got '%s'", i, mk_buf_str(&out));
+		mk_buf_free(&out);
+	}
+}
+
+/* A bare address longer than the old 512-byte scratch array was cut to 510
+ * bytes and the cut address used as a recipient; it is taken whole now
+ * (the SMTP server judges its length), and a value that overflows the
+ * output cap is an error, not a shorter address. */
+static void test_recipients_long_bare(void **state)
+{
+	char m[4 + 600 + 9 + 1], want[600 + 9 + 2];
+	struct mk_buf out;
+
+	(void)state;
+	memcpy(m, "To: ", 4);
+	memset(m + 4, 'a', 600);
+	memcpy(m + 604, "@b.test", 8);
+	snprintf(want, sizeof(want), "%s\n", m + 4);
+	mk_buf_init(&out, 4096);
+	assert_int_equal(recipients_exact(m, strlen(m), &out), 0);
+	assert_string_equal(mk_buf_str(&out), want);
+	mk_buf_free(&out);
+	mk_buf_init(&out, 100);
+	assert_int_equal(recipients_exact(m, strlen(m), &out), -1);
+	mk_buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_to_data),
 		cmocka_unit_test(test_no_bare_line_ends_ever),
 		cmocka_unit_test(test_recipients),
+		cmocka_unit_test(test_recipients_backslash_at_end),
+		cmocka_unit_test(test_recipients_long_bare),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
