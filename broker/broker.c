@@ -152,6 +152,11 @@ int mk_broker_forget_tokens(struct mk_broker *b, const char *name, struct mk_err
 	return update(b, name, NULL, err);
 }
 
+int mk_broker_check_store(struct mk_broker *b, struct mk_error *err)
+{
+	return mk_store_check(b->store, err);
+}
+
 /* Tell the person (notify_command) that only a new login will help. The
  * command gets the account in its environment, never a secret. */
 static void notify_consent(const struct mk_account *a)
