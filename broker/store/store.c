@@ -412,6 +412,10 @@ int mk_store_get(json_t *doc, const char *name, struct mk_tokens *r, struct mk_e
 	}
 	r->obtained_at = json_integer_value(json_object_get(a, "obtained_at"));
 	r->expires_at = json_integer_value(json_object_get(a, "expires_at"));
+	/* Older mailkeys stored 0 for "no expires_in": such a token would
+	 * never be refreshed ahead of time. */
+	if (r->expires_at <= 0)
+		r->expires_at = r->obtained_at + MK_TOKENS_ASSUMED_LIFETIME;
 	r->last_error_at = json_integer_value(json_object_get(a, "last_error_at"));
 	r->needs_consent = json_is_true(json_object_get(a, "needs_consent"));
 	return 0;
