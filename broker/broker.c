@@ -14,6 +14,7 @@
 #include "broker/store/store.h"
 #include "common/log.h"
 #include "common/secret.h"
+#include "common/sighold.h"
 
 struct mk_broker {
 	struct mk_config *cfg;
@@ -151,6 +152,11 @@ int mk_broker_forget_tokens(struct mk_broker *b, const char *name, struct mk_err
 	return update(b, name, NULL, err);
 }
 
+int mk_broker_check_store(struct mk_broker *b, struct mk_error *err)
+{
+	return mk_store_check(b->store, err);
+}
+
 /* Tell the person (notify_command) that only a new login will help. The
  * command gets the account in its environment, never a secret. */
 static void notify_consent(const struct mk_account *a)
@@ -234,6 +240,9 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 	}
 	op.acct = a;
 	mk_error_init(&rerr);
+	/* From the moment the request goes out until the answer is on disk
+	 * (or known to carry nothing), SIGINT/SIGTERM/SIGHUP wait: the provider
+	 * retires the old refresh token when it answers. Released at out. */
 	if (mk_oauth_refresh(&op, &cur, &fresh, &rerr) == 0) {
 		/* The rotated refresh token is on disk before anyone sees the
 		 * new access token. */
@@ -253,6 +262,7 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 		mk_store_put(doc, name, &cur, NULL);
 		mk_store_write(b->store, doc, NULL);
 		mk_store_unlock(b->store);
+		mk_sig_release(); /* the notify command must not inherit the mask */
 		notify_consent(a);
 		mk_error_set(err, MK_ERR_CONSENT, "refreshing account %s failed: %s (run `mailkey login %s`)",
 			     name, rerr.msg, name);
@@ -283,6 +293,9 @@ out:
 	mk_secret_free_str(seen);
 	mk_tokens_clear(&cur);
 	mk_tokens_clear(&fresh);
+	/* A signal that came during the refresh acts now, with the store
+	 * written. */
+	mk_sig_release();
 	return rc;
 }
 

@@ -40,6 +40,12 @@ int mk_broker_save_tokens(struct mk_broker *b, const char *name, const struct mk
 			  struct mk_error *err);
 int mk_broker_forget_tokens(struct mk_broker *b, const char *name, struct mk_error *err);
 
+/* Fail now if tokens could not be stored later (undecryptable store, damaged
+ * key, key_command failing, state directory not writable): a login checks this
+ * before anyone is asked for consent. Errors as mk_broker_load_tokens,
+ * MK_ERR_CONFIG. */
+int mk_broker_check_store(struct mk_broker *b, struct mk_error *err);
+
 /* A valid access token for account name, refreshed first if the policy says
  * so or force_refresh is set (a server just rejected the old one). One
  * refresh per account at a time across processes; a rotated refresh token is

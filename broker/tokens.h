@@ -7,6 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The lifetime taken for an access token whose response gave none (or a
+ * useless expires_in), and for stored entries without one: an hour, the
+ * common provider default, so such a token is still refreshed in time. */
+#define MK_TOKENS_ASSUMED_LIFETIME 3600
+
 struct mk_tokens {
 	char *access_token;
 	char *refresh_token; /* NULL when the provider gave none */
@@ -14,7 +19,7 @@ struct mk_tokens {
 	char *token_type;    /* "Bearer" */
 	char *scope;	     /* granted scope as returned (or as requested) */
 	int64_t obtained_at; /* unix seconds the access token was issued */
-	int64_t expires_at;  /* unix seconds; 0 = lifetime unknown */
+	int64_t expires_at;  /* unix seconds; 0 (older stores) = obtained_at + MK_TOKENS_ASSUMED_LIFETIME */
 
 	/* Where the grant came from: refreshes go back there (tenant, endpoint). */
 	char *issuer;

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* mkostemp */
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -62,61 +63,141 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* Write data to a new temp file next to path (name in tmp), fsync'd and
+ * closed. On failure nothing is left behind. */
+static int write_temp(const char *path, const void *data, size_t len, mode_t mode, struct mk_buf *tmp,
+		      struct mk_error *err)
+{
+	int fd;
+
+	if (mk_buf_addf(tmp, "%s.tmp.XXXXXX", path) != 0)
+		return mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+	/* O_CLOEXEC: a helper exec'd meanwhile (notify_command) must not
+	 * inherit a descriptor of the store being written. */
+	fd = mkostemp(tmp->data, O_CLOEXEC);
+	if (fd < 0) {
+		mk_error_errno(err, MK_ERR_IO, errno, "cannot create a temporary file next to %s", path);
+		tmp->len = 0;
+		return -1;
+	}
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		mk_error_errno(err, MK_ERR_IO, errno, "cannot write %s", tmp->data);
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		mk_error_errno(err, MK_ERR_IO, errno, "cannot write %s", tmp->data);
+		goto fail;
+	}
+	return 0;
+fail:
+	unlink(tmp->data);
+	tmp->len = 0;
+	return -1;
+}
+
+/* The new directory entry is durable only once the directory is on disk. */
+static int sync_dir(const char *dir, struct mk_error *err)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0 || fsync(dfd) != 0) {
+		mk_error_errno(err, MK_ERR_IO, errno, "cannot sync directory %s", dir);
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
+	}
+	close(dfd);
+	return 0;
+}
+
 int mk_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct mk_error *err)
 {
 	struct mk_buf tmp;
 	char *dir = NULL;
-	int fd = -1, dfd = -1, rc = -1, e;
+	int rc = -1, e;
 
 	mk_buf_init(&tmp, 4096);
 	dir = mk_fs_dirname(path);
-	if (dir == NULL || mk_buf_addf(&tmp, "%s.tmp.XXXXXX", path) != 0) {
+	if (dir == NULL) {
 		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	/* O_CLOEXEC: a helper exec'd meanwhile (notify_command) must not
-	 * inherit a descriptor of the store being written. */
-	fd = mkostemp(tmp.data, O_CLOEXEC);
-	if (fd < 0) {
-		mk_error_errno(err, MK_ERR_IO, errno, "cannot create a temporary file next to %s", path);
+	if (write_temp(path, data, len, mode, &tmp, err) != 0)
 		goto out;
-	}
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-		mk_error_errno(err, MK_ERR_IO, errno, "cannot write %s", tmp.data);
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		mk_error_errno(err, MK_ERR_IO, errno, "cannot write %s", tmp.data);
-		goto out;
-	}
-	fd = -1;
 	if (rename(tmp.data, path) != 0) {
 		mk_error_errno(err, MK_ERR_IO, errno, "cannot replace %s", path);
+		unlink(tmp.data);
 		goto out;
 	}
-	/* The rename is durable only once the directory entry is on disk. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) != 0) {
-		mk_error_errno(err, MK_ERR_IO, errno, "cannot sync directory %s", dir);
-		rc = -1;
-		tmp.len = 0; /* the new file is in place; nothing to remove */
-		goto out;
-	}
-	tmp.len = 0;
-	rc = 0;
+	rc = sync_dir(dir, err);
 out:
 	e = errno;
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	if (rc != 0 && tmp.len > 0)
-		unlink(tmp.data);
 	free(dir);
 	mk_buf_free(&tmp);
 	errno = e;
 	return rc;
+}
+
+int mk_fs_create_exclusive(const char *path, const void *data, size_t len, mode_t mode, struct mk_error *err)
+{
+	struct mk_buf tmp;
+	char *dir = NULL;
+	int rc = -1, e;
+
+	mk_buf_init(&tmp, 4096);
+	dir = mk_fs_dirname(path);
+	if (dir == NULL) {
+		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (write_temp(path, data, len, mode, &tmp, err) != 0)
+		goto out;
+	/* link() never replaces: of two creators exactly one wins, and the
+	 * final name only ever shows a complete file. */
+	if (link(tmp.data, path) != 0) {
+		e = errno;
+		unlink(tmp.data);
+		if (e == EEXIST)
+			rc = 1;
+		else
+			mk_error_errno(err, MK_ERR_IO, e, "cannot create %s", path);
+		errno = e;
+		goto out;
+	}
+	unlink(tmp.data);
+	rc = sync_dir(dir, err);
+out:
+	e = errno;
+	free(dir);
+	mk_buf_free(&tmp);
+	errno = e;
+	return rc;
+}
+
+int mk_fs_remove_temps(const char *path)
+{
+	char *dir = mk_fs_dirname(path);
+	const char *base = strrchr(path, '/');
+	struct dirent *de;
+	size_t blen;
+	DIR *d;
+	int n = 0;
+
+	base = base != NULL ? base + 1 : path;
+	blen = strlen(base);
+	d = dir != NULL ? opendir(dir) : NULL;
+	if (d == NULL) {
+		free(dir);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, base, blen) == 0 && strncmp(de->d_name + blen, ".tmp.", 5) == 0 &&
+		    unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+	closedir(d);
+	free(dir);
+	return n;
 }
 
 int mk_fs_read_file(const char *path, struct mk_buf *out, struct mk_error *err)

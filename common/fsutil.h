@@ -14,6 +14,18 @@
  * temp file removed. Errors: MK_ERR_IO. */
 int mk_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct mk_error *err);
 
+/* Create path with data unless it exists: a temp file in the same directory
+ * (mode `mode`), fsync'd, then link()ed to path and the directory fsync'd.
+ * A kill at any moment leaves either no file at path or the whole one (and
+ * perhaps a path.tmp.* file, see mk_fs_remove_temps). 0 created, 1 path
+ * already existed (nothing changed), -1 error (MK_ERR_IO). */
+int mk_fs_create_exclusive(const char *path, const void *data, size_t len, mode_t mode, struct mk_error *err);
+
+/* Remove the path.tmp.* files that killed writes of path left behind. Only
+ * call when no other writer of path can be running (under its lock). Returns
+ * how many were removed. */
+int mk_fs_remove_temps(const char *path);
+
 /* Read a whole file into out (appended; at most out->max bytes, more is an
  * error). Errors: MK_ERR_NOINPUT (missing), MK_ERR_IO, MK_ERR_DATA (too big). */
 int mk_fs_read_file(const char *path, struct mk_buf *out, struct mk_error *err);

@@ -7,6 +7,7 @@
 #include "broker/cli/cli.h"
 #include "broker/cli/cmd_util.h"
 #include "broker/oauth/oauth.h"
+#include "common/sighold.h"
 #include "common/str.h"
 
 static const char help[] =
@@ -58,14 +59,25 @@ int mk_cmd_login(struct mk_cli *cli, int argc, char **argv)
 	mk_error_init(&err);
 	if (mk_cli_broker(cli, &b, &err) != 0 || mk_broker_account(b, name, &a, &err) != 0)
 		return mk_cli_fail(cli, "login", &err);
+	/* Before any browser or code: a store that cannot take the tokens
+	 * would throw away the person's consent at the end. */
+	if (mk_broker_check_store(b, &err) != 0) {
+		mk_error_prefix(&err, "account %s: nothing was started because the tokens could not be stored",
+				name);
+		return mk_cli_fail(cli, "login", &err);
+	}
 	op.acct = a;
 	op.wait_s = wait_s;
 	op.progress = stderr;
 	op.progress_is_tty = isatty(2);
+	/* Signals are deferred from the code exchange until the tokens are
+	 * stored (flow.h); they act once that is done. */
 	if (mk_oauth_login(&op, mode, &t, &err) != 0 || mk_broker_save_tokens(b, name, &t, &err) != 0) {
 		mk_tokens_clear(&t);
+		mk_sig_release();
 		return mk_cli_fail(cli, "login", &err);
 	}
+	mk_sig_release();
 	fprintf(stderr, "Logged in: account %s, scope %s", name, t.scope ? t.scope : "(not reported)");
 	if (t.expires_at > 0)
 		fprintf(stderr, ", access token valid for %lld s",

@@ -12,6 +12,7 @@
 #include "broker/oauth/http.h"
 #include "common/log.h"
 #include "common/secret.h"
+#include "common/sighold.h"
 
 volatile int mk_oauth_interrupted;
 
@@ -138,6 +139,10 @@ int mk_oauth_token_request(const struct mk_oauth_params *p, const char *token_en
 		goto out;
 	}
 	mk_oauth_client_request(p, &req, token_endpoint, mk_buf_str(form));
+	/* Once the request may have reached the server, the code or the old
+	 * refresh token may be spent: signals wait until the caller has stored
+	 * the answer (mk_sig_release), or until we know there is none. */
+	mk_sig_hold();
 	if (mk_http_do(&req, &resp, err) != 0)
 		goto out;
 	rc = mk_token_resp_parse(resp.status, resp.body.data != NULL ? resp.body.data : "", resp.body.len,
@@ -148,6 +153,8 @@ int mk_oauth_token_request(const struct mk_oauth_params *p, const char *token_en
 	}
 out:
 	mk_http_resp_free(&resp);
+	if (rc != 0)
+		mk_sig_release();
 	return rc;
 }
 

@@ -31,7 +31,10 @@ void mk_oauth_client_request(const struct mk_oauth_params *p, struct mk_http_req
 			     const char *form);
 
 /* Add client_id (and send the secret by HTTP Basic when there is one), POST
- * form to the token endpoint and parse the answer. */
+ * form to the token endpoint and parse the answer. From the moment the request
+ * goes out, SIGINT/SIGTERM/SIGHUP/SIGQUIT are deferred (common/sighold.h): on
+ * success they stay deferred until the caller has stored the tokens and calls
+ * mk_sig_release(); on failure they are released before returning. */
 int mk_oauth_token_request(const struct mk_oauth_params *p, const char *token_endpoint, struct mk_buf *form,
 			   struct mk_tokens *r, struct mk_oauth_error *oe, struct mk_error *err);
 

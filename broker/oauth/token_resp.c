@@ -1,6 +1,7 @@
 #include "broker/oauth/token_resp.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -87,6 +88,35 @@ static enum mk_error_class class_for(long status, const char *code)
 	return MK_ERR_RESP;
 }
 
+/* A token goes into SASL strings, HTTP headers and the store: one line of
+ * printable bytes (a control byte could forge a protocol line). */
+static bool usable_token(json_t *v)
+{
+	const char *p = json_string_value(v);
+	size_t n = json_string_length(v);
+
+	if (!json_is_string(v) || n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* expires_in in seconds (a number, or a string of digits), 0 when it is
+ * missing or not usable: 0, negative, over ten years, not a number. */
+static int64_t lifetime_of(json_t *v)
+{
+	uint64_t n;
+
+	if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 10 * 365 * 86400)
+		return json_integer_value(v);
+	if (json_is_string(v) &&
+	    mk_str_to_u64(json_string_value(v), json_string_length(v), 10u * 365 * 86400, &n) == 0 && n > 0)
+		return (int64_t)n;
+	return 0;
+}
+
 static int dup_opt(json_t *o, const char *k, char **dst)
 {
 	json_t *v = json_object_get(o, k);
@@ -148,10 +178,15 @@ int mk_token_resp_parse(long status, const char *body, size_t len, int64_t now, 
 		}
 		goto out;
 	}
-	v = json_object_get(doc, "access_token");
-	if (!json_is_string(v) || json_string_length(v) == 0 ||
-	    mk_str_has_crlfnul(json_string_value(v), json_string_length(v))) {
+	if (!usable_token(json_object_get(doc, "access_token"))) {
 		mk_error_set(err, MK_ERR_PROTO, "the token endpoint's answer has no usable access_token");
+		goto out;
+	}
+	v = json_object_get(doc, "refresh_token");
+	if (v != NULL && !json_is_null(v) && !usable_token(v)) {
+		mk_error_set(err, MK_ERR_PROTO,
+			     "the token endpoint's answer has an unusable refresh_token (empty, not a string, "
+			     "or with control characters)");
 		goto out;
 	}
 	if (dup_opt(doc, "access_token", &r->access_token) != 0 ||
@@ -167,16 +202,11 @@ int mk_token_resp_parse(long status, const char *body, size_t len, int64_t now, 
 		goto out;
 	}
 	r->obtained_at = now;
-	v = json_object_get(doc, "expires_in");
-	/* Some servers send expires_in as a string; accept both, bounded. */
-	if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 10 * 365 * 86400)
-		r->expires_at = now + json_integer_value(v);
-	else if (json_is_string(v)) {
-		uint64_t n;
-		if (mk_str_to_u64(json_string_value(v), json_string_length(v), 10u * 365 * 86400, &n) == 0 &&
-		    n > 0)
-			r->expires_at = now + (int64_t)n;
-	}
+	/* Some servers send expires_in as a string; accept both, bounded.
+	 * Without a usable one the token is taken to live an hour, so it is
+	 * still refreshed (never "valid forever"). */
+	r->expires_at = lifetime_of(json_object_get(doc, "expires_in"));
+	r->expires_at = now + (r->expires_at > 0 ? r->expires_at : MK_TOKENS_ASSUMED_LIFETIME);
 	rc = 0;
 out:
 	if (rc != 0)

@@ -15,7 +15,9 @@ struct mk_oauth_error {
 };
 
 /* Parse a response. On 200 with an access token: fill r (obtained_at = now,
- * expires_at from expires_in) and return 0. Otherwise -1 with err classed:
+ * expires_at from expires_in, or MK_TOKENS_ASSUMED_LIFETIME when it is
+ * missing, <= 0 or unusable) and return 0. An access or refresh token that is
+ * empty or holds a control byte (CR, LF, NUL, ...) is MK_ERR_PROTO. Otherwise -1 with err classed:
  * MK_ERR_CONSENT (invalid_grant, interaction/consent required, access_denied,
  * expired_token), MK_ERR_CONFIG (invalid_client, unauthorized_client,
  * invalid_scope, redirect and tenant problems), MK_ERR_TEMP (408, 429, 5xx,

@@ -171,56 +171,92 @@ out:
 	return rc;
 }
 
-/* Load the key file; create it when create is set and it does not exist. */
+static bool store_exists(const struct mk_store *s)
+{
+	struct stat st;
+
+	return stat(s->path, &st) == 0 || errno != ENOENT;
+}
+
+/* A new random key at key_path. replace: over a damaged one (rename);
+ * otherwise only if there is none (link: a racing creator's key wins).
+ * 0 made, 1 someone else's key appeared meanwhile, -1 error. */
+static int make_key(struct mk_store *s, bool replace, struct mk_error *err)
+{
+	int rc;
+
+	if (getrandom(s->key, sizeof(s->key), 0) != (ssize_t)sizeof(s->key))
+		return mk_error_errno(err, MK_ERR_INTERNAL, errno, "no randomness for the store key");
+	rc = replace ? mk_fs_write_atomic(s->key_path, s->key, sizeof(s->key), 0600, err)
+		     : mk_fs_create_exclusive(s->key_path, s->key, sizeof(s->key), 0600, err);
+	if (rc == 0)
+		s->have_key = true;
+	else
+		mk_secret_wipe(s->key, sizeof(s->key));
+	if (rc < 0)
+		mk_error_prefix(err, "cannot create key file %s", s->key_path);
+	return rc;
+}
+
+/* Load the key file; create it when create is set (the caller holds the lock
+ * and is about to write the store) and there is none. 0 loaded, 1 no usable
+ * key and create not set (there can be no store that needs it), -1 error. */
 static int load_key(struct mk_store *s, bool create, struct mk_error *err)
 {
 	struct mk_buf b;
 	struct stat st;
-	int rc = -1, fd;
+	int rc = -1;
 
 	if (s->have_key)
 		return 0;
 	if (s->key_command != NULL)
 		return key_from_command(s, err);
 	mk_buf_init_secret(&b, MK_STORE_KEY_LEN + 1);
-	if (mk_fs_read_file(s->key_path, &b, err) == 0) {
-		if (b.len != MK_STORE_KEY_LEN) {
-			mk_error_set(err, MK_ERR_DATA, "key file %s is damaged (%zu bytes, expected %d)",
-				     s->key_path, b.len, MK_STORE_KEY_LEN);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		mk_buf_reset(&b);
+		if (mk_fs_read_file(s->key_path, &b, err) == 0) {
+			if (b.len == MK_STORE_KEY_LEN)
+				break;
+			/* Damaged (a kill while an older mailkey created it left
+			 * 0 bytes). Without a store nothing was ever encrypted
+			 * with it, so a new key loses nothing; with a store the
+			 * key is the only way to read it and stays as it is. */
+			if (!store_exists(s)) {
+				if (!create) {
+					rc = 1;
+					goto out;
+				}
+				rc = make_key(s, true, err);
+				goto out;
+			}
+			mk_error_set(err, MK_ERR_DATA,
+				     "key file %s is damaged (%zu bytes, expected %d) and the store %s needs it: "
+				     "restore the key file from a backup, or move both files away and run "
+				     "`mailkey login` again",
+				     s->key_path, b.len, MK_STORE_KEY_LEN, s->path);
 			goto out;
 		}
-		if (stat(s->key_path, &st) == 0 && (st.st_mode & 077) != 0) {
-			mk_error_set(err, MK_ERR_DATA, "key file %s is readable by other users: chmod 600 it",
-				     s->key_path);
+		if (err != NULL && err->cls != MK_ERR_NOINPUT)
+			goto out;
+		if (!create) {
+			rc = 1; /* no key yet: there can be no store either */
 			goto out;
 		}
-		memcpy(s->key, b.data, MK_STORE_KEY_LEN);
-		s->have_key = true;
-		rc = 0;
+		rc = make_key(s, false, err);
+		if (rc != 1)
+			goto out;
+		rc = -1; /* another process made one just now: use it */
+	}
+	if (b.len != MK_STORE_KEY_LEN) {
+		mk_error_set(err, MK_ERR_IO, "key file %s keeps changing", s->key_path);
 		goto out;
 	}
-	if (err != NULL && err->cls != MK_ERR_NOINPUT)
-		goto out;
-	if (!create) {
-		rc = 1; /* no key yet: there can be no store either */
-		goto out;
-	}
-	if (getrandom(s->key, sizeof(s->key), 0) != (ssize_t)sizeof(s->key)) {
-		mk_error_errno(err, MK_ERR_INTERNAL, errno, "no randomness for the store key");
+	if (stat(s->key_path, &st) == 0 && (st.st_mode & 077) != 0) {
+		mk_error_set(err, MK_ERR_DATA, "key file %s is readable by other users: chmod 600 it",
+			     s->key_path);
 		goto out;
 	}
-	/* O_EXCL: never replace a key someone else just made. */
-	fd = open(s->key_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, s->key, sizeof(s->key)) != (ssize_t)sizeof(s->key) || fsync(fd) != 0) {
-		mk_error_errno(err, MK_ERR_IO, errno, "cannot create key file %s", s->key_path);
-		if (fd >= 0) {
-			close(fd);
-			unlink(s->key_path);
-		}
-		mk_secret_wipe(s->key, sizeof(s->key));
-		goto out;
-	}
-	close(fd);
+	memcpy(s->key, b.data, MK_STORE_KEY_LEN);
 	s->have_key = true;
 	rc = 0;
 out:
@@ -292,7 +328,13 @@ int mk_store_write(struct mk_store *s, json_t *doc, struct mk_error *err)
 	int rc = -1;
 
 	mk_buf_init(&out, MK_STORE_MAX + 64);
-	if (mk_fs_mkdir_p(s->dir, 0700, 1, err) != 0 || load_key(s, true, err) != 0)
+	if (mk_fs_mkdir_p(s->dir, 0700, 1, err) != 0)
+		goto out;
+	/* Under the lock no other write is running: any temp file is what a
+	 * killed write left behind. */
+	mk_fs_remove_temps(s->path);
+	mk_fs_remove_temps(s->key_path);
+	if (load_key(s, true, err) != 0)
 		goto out;
 	text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	if (text == NULL) {
@@ -312,6 +354,30 @@ int mk_store_write(struct mk_store *s, json_t *doc, struct mk_error *err)
 out:
 	mk_secret_free_str(text);
 	mk_buf_free(&out);
+	return rc;
+}
+
+int mk_store_check(struct mk_store *s, struct mk_error *err)
+{
+	json_t *doc = NULL;
+	int rc = -1;
+
+	if (mk_store_lock(s, err) != 0)
+		return -1;
+	if (mk_store_read(s, &doc, err) != 0)
+		goto out;
+	/* No store yet: still make sure the key will be there (key_command
+	 * runs, a key file is sound or can be made). */
+	if (load_key(s, false, err) < 0)
+		goto out;
+	if (access(s->dir, W_OK | X_OK) != 0) {
+		mk_error_errno(err, MK_ERR_IO, errno, "cannot write in the state directory %s", s->dir);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(doc);
+	mk_store_unlock(s);
 	return rc;
 }
 
@@ -346,6 +412,10 @@ int mk_store_get(json_t *doc, const char *name, struct mk_tokens *r, struct mk_e
 	}
 	r->obtained_at = json_integer_value(json_object_get(a, "obtained_at"));
 	r->expires_at = json_integer_value(json_object_get(a, "expires_at"));
+	/* Older mailkeys stored 0 for "no expires_in": such a token would
+	 * never be refreshed ahead of time. */
+	if (r->expires_at <= 0)
+		r->expires_at = r->obtained_at + MK_TOKENS_ASSUMED_LIFETIME;
 	r->last_error_at = json_integer_value(json_object_get(a, "last_error_at"));
 	r->needs_consent = json_is_true(json_object_get(a, "needs_consent"));
 	return 0;

@@ -34,6 +34,13 @@ int mk_store_read(struct mk_store *s, json_t **doc_r, struct mk_error *err);
  * Call with the lock held. */
 int mk_store_write(struct mk_store *s, json_t *doc, struct mk_error *err);
 
+/* Can the store be read and written (before a login asks anyone for
+ * consent)? Takes and drops the lock, decrypts the store if there is one,
+ * checks the key (key_command, key file) and that the directory is writable.
+ * Changes nothing but creating the directory and lock file. Errors as
+ * mk_store_read, MK_ERR_CONFIG (key_command), MK_ERR_IO. */
+int mk_store_check(struct mk_store *s, struct mk_error *err);
+
 /* Tokens of account name in doc: 0 found, 1 absent. */
 int mk_store_get(json_t *doc, const char *name, struct mk_tokens *r, struct mk_error *err);
 int mk_store_put(json_t *doc, const char *name, const struct mk_tokens *t, struct mk_error *err);

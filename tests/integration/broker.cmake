@@ -1,4 +1,10 @@
-foreach(t login refresh flows)
+# The broker tests drive a headless browser against the real provider: they
+# are integration tests (run by `-L integration`) that need the browser.
+foreach(t login refresh flows kill)
   mk_script_test(broker_${t} COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/broker/${t}.sh
-    LABEL browser TIMEOUT 300)
+    LABEL integration TIMEOUT 300)
+  set_tests_properties(broker_${t} PROPERTIES LABELS "integration;browser")
 endforeach()
+# Crash points of the store's first write (key creation): no servers needed.
+mk_script_test(broker_store_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/broker/store_kill.sh
+  LABEL integration TIMEOUT 120)

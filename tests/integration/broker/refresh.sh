@@ -4,6 +4,16 @@
 # token endpoint down (75, store untouched).
 . "$(dirname "$0")/lib.sh"
 account short "$MK_SHORT_CLIENT_ID" "notify_command = echo \"\$MAILKEY_ACCOUNT\" >$work/notified"
+# Wait until `mailkey status` reports the account in a state, at most
+# SECONDS (no fixed sleep: the token's own clock decides).
+wait_state() { # account state seconds
+	local end=$((SECONDS + $3))
+	while [ $SECONDS -le $end ]; do
+		[ "$("$MK" status "$1" --json 2>/dev/null | json '[0]["state"]' 2>/dev/null)" = "$2" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
 BROWSER=$(browser approve "$work/page.json") "$MK" login short --timeout 60 2>"$work/login.err"
 check "login with the 20-second client" test $? = 0
 t1=$("$MK" token short)
@@ -15,7 +25,7 @@ s_core=$("$MK-core" sasl short --mech xoauth2)
 check "the front end serves sasl without mailkey-core, as core would" \
 	test -n "$s_core" -a "$(MAILKEY_CORE=/bin/false "$MK" sasl short --mech xoauth2)" = "$s_core"
 before=$(counts | json '["byGrant"].get("refresh_token", 0)')
-sleep $((MK_SHORT_TTL / 2 + 1)) # past the half-life: refresh is due
+check "the token becomes due for a refresh at half its lifetime" wait_state short refresh-due $((MK_SHORT_TTL + 5))
 t2=$("$MK" token short)
 after=$(counts | json '["byGrant"].get("refresh_token", 0)')
 check "a token past half its lifetime is refreshed first" test -n "$t2" -a "$t2" != "$t1"
@@ -26,7 +36,7 @@ check "the refreshed token is active" test "$(printf %s "$t2" | introspect)" = T
 # one refreshes, the other waits for and uses its result; the rotated refresh
 # token is not lost (oidc-provider revokes the whole grant when an old one is
 # replayed, so a lost update would surface as invalid_grant below).
-sleep $((MK_SHORT_TTL / 2 + 1))
+check "the new token becomes due in turn" wait_state short refresh-due $((MK_SHORT_TTL + 5))
 before=$(counts | json '["byGrant"].get("refresh_token", 0)')
 "$MK" token short >"$work/c1" & p1=$!
 "$MK" token short >"$work/c2" & p2=$!
@@ -65,7 +75,9 @@ check "login of a second account" test $? = 0
 ta=$("$MK" token alice)
 sum=$(sha256sum "$MAILKEY_STATE_DIR/tokens.store")
 kill -TERM "$(awk '$1=="op"{print $2}' "$work/srv/pids")"
-sleep 1
+op_down() { ! curl -s -o /dev/null --max-time 1 "$MK_OP_ISSUER/.well-known/openid-configuration"; }
+for _ in $(seq 1 50); do op_down && break; sleep 0.1; done
+check "the provider is down" op_down
 "$MK" refresh alice 2>"$work/down.err"
 rc=$?
 check "token endpoint down gives exit 75 (got $rc)" test $rc = 75

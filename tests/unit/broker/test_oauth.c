@@ -42,6 +42,15 @@ static const struct {
 	  NULL },
 	{ 200, "{\"access_token\":\"at\"}", 0, MK_ERR_NONE, NULL },
 	{ 200, "{\"expires_in\":3600}", -1, MK_ERR_PROTO, "no usable access_token" },
+	{ 200, "{\"access_token\":\"a\\tb\"}", -1, MK_ERR_PROTO, "no usable access_token" },
+	{ 200, "{\"access_token\":\"at\",\"refresh_token\":\"r\\r\\nt\"}", -1, MK_ERR_PROTO, "refresh_token" },
+	{ 200, "{\"access_token\":\"at\",\"refresh_token\":\"rt\\n\"}", -1, MK_ERR_PROTO, "refresh_token" },
+	{ 200, "{\"access_token\":\"at\",\"refresh_token\":\"r\\u0000t\"}", -1, MK_ERR_PROTO, NULL },
+	{ 200, "{\"access_token\":\"at\",\"refresh_token\":\"r\\u0001t\"}", -1, MK_ERR_PROTO, "refresh_token" },
+	{ 200, "{\"access_token\":\"at\",\"refresh_token\":\"r\\u007ft\"}", -1, MK_ERR_PROTO, "refresh_token" },
+	{ 200, "{\"access_token\":\"at\",\"refresh_token\":\"\"}", -1, MK_ERR_PROTO, "refresh_token" },
+	{ 200, "{\"access_token\":\"at\",\"refresh_token\":7}", -1, MK_ERR_PROTO, "refresh_token" },
+	{ 200, "{\"access_token\":\"at\",\"refresh_token\":null}", 0, MK_ERR_NONE, NULL },
 	{ 200, "{\"access_token\":\"a\\nb\"}", -1, MK_ERR_PROTO, "no usable access_token" },
 	{ 200, "{\"access_token\":\"at\",\"token_type\":\"mac\"}", -1, MK_ERR_PROTO, "token_type" },
 	{ 200, "{\"access_token\":42}", -1, MK_ERR_PROTO, "no usable" },
@@ -112,6 +121,40 @@ static void test_token_fields(void **state)
 	assert_string_equal(t.scope, "a b");
 	mk_tokens_clear(&t);
 	assert_null(t.access_token);
+}
+
+/* Without a usable expires_in a token is taken to live an hour: it must
+ * still be refreshed, never kept as "valid forever" (expires_at 0). */
+static void test_token_lifetime_assumed(void **state)
+{
+	static const char *const bodies[] = {
+		"{\"access_token\":\"at\"}",
+		"{\"access_token\":\"at\",\"expires_in\":0}",
+		"{\"access_token\":\"at\",\"expires_in\":-5}",
+		"{\"access_token\":\"at\",\"expires_in\":null}",
+		"{\"access_token\":\"at\",\"expires_in\":\"0\"}",
+		"{\"access_token\":\"at\",\"expires_in\":\"soon\"}",
+		"{\"access_token\":\"at\",\"expires_in\":1.5}",
+		"{\"access_token\":\"at\",\"expires_in\":999999999999}",
+	};
+	struct mk_tokens t;
+	struct mk_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		assert_int_equal(mk_token_resp_parse(200, bodies[i], strlen(bodies[i]), 1000, &t, NULL, &err), 0);
+		if (t.expires_at != 1000 + MK_TOKENS_ASSUMED_LIFETIME)
+			fail_msg("case %zu: expires_at %lld", i, (long long)t.expires_at);
+		mk_tokens_clear(&t);
+	}
+	assert_int_equal(MK_TOKENS_ASSUMED_LIFETIME, 3600);
+	/* A usable one is taken as given. */
+	{
+		const char *b = "{\"access_token\":\"at\",\"expires_in\":\"42\"}";
+		assert_int_equal(mk_token_resp_parse(200, b, strlen(b), 1000, &t, NULL, &err), 0);
+	}
+	assert_int_equal(t.expires_at, 1042);
+	mk_tokens_clear(&t);
 }
 
 static void test_callback_judge(void **state)
@@ -185,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_pkce_rfc7636_appendix_b),
 		cmocka_unit_test(test_token_responses),
 		cmocka_unit_test(test_token_fields),
+		cmocka_unit_test(test_token_lifetime_assumed),
 		cmocka_unit_test(test_callback_judge),
 		cmocka_unit_test(test_query_get),
 		cmocka_unit_test(test_web_escape),

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Send signals to `mailkey refresh ACCOUNT` at random moments and count lost grants.
+
+Used by tests/integration/broker/kill.sh (SIGTERM, SIGINT: must lose nothing)
+and tests/tools/kill-bench (SIGKILL: measured, cannot be deferred).
+
+Each round: start `mailkey refresh ACCOUNT` (always a token request), wait a
+random 0..MAX_MS ms, send the signal, reap it. The provider's counters tell
+whether the refresh request reached it before the process ended: a signal
+that ended the process after that "landed mid-refresh". Then an unkilled
+`mailkey refresh` must succeed; exit 77 (invalid_grant: the provider saw a
+retired refresh token replayed and revoked the grant) is a lost grant, after
+which RELOGIN (a shell command) logs in again so the rounds can go on.
+
+Environment: MK (the mailkey binary), MK_OP_ADMIN (provider admin URL).
+Prints one summary line and, with --json, a JSON object on the last line.
+"""
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def counts():
+    with urllib.request.urlopen(os.environ["MK_OP_ADMIN"] + "/counts", timeout=10) as r:
+        return json.load(r)["refresh_token"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--signal", required=True, help="TERM, INT, HUP, KILL ...")
+    ap.add_argument("--count", type=int, required=True)
+    ap.add_argument("--max-ms", type=float, default=None,
+                    help="longest delay; default: the time an unkilled refresh takes here")
+    ap.add_argument("--account", required=True)
+    ap.add_argument("--relogin", required=True, help="shell command run after a lost grant")
+    ap.add_argument("--seed", type=int, default=None)
+    args = ap.parse_args()
+    sig = getattr(signal, "SIG" + args.signal)
+    rnd = random.Random(args.seed)
+    mk = os.environ["MK"]
+    sent = landed = lost = completed = early = odd = 0
+    max_ms = args.max_ms
+    if max_ms is None:
+        # Calibrate: delays from 0 to the slowest of five whole refreshes
+        # (process start to exit), so signals fall everywhere in it.
+        spans = []
+        for _ in range(5):
+            t0 = time.monotonic()
+            subprocess.run([mk, "refresh", args.account], check=True, stdout=subprocess.DEVNULL)
+            spans.append((time.monotonic() - t0) * 1000.0)
+        max_ms = max(spans)
+    for _ in range(args.count):
+        before = counts()
+        # Popen resets nothing to SIG_IGN, unlike `cmd &` in a script
+        # (where SIGINT is ignored), so the child sees the signal as a
+        # person's Ctrl-C or a `timeout` would deliver it.
+        p = subprocess.Popen([mk, "refresh", args.account], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        time.sleep(rnd.uniform(0, max_ms) / 1000.0)
+        if p.poll() is None:
+            p.send_signal(sig)
+            sent += 1
+        _, errtext = p.communicate()
+        rc = p.returncode
+        reached = counts() > before
+        if rc == 0:
+            completed += 1
+        elif rc == -sig:
+            if reached:
+                landed += 1
+            else:
+                early += 1
+        else:
+            odd += 1
+            sys.stderr.write("refresh under signal exited %d: %s\n" % (rc, errtext.decode(errors="replace").strip()))
+        v = subprocess.run([mk, "refresh", args.account], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+        if v.returncode != 0:
+            if v.returncode == 77:
+                lost += 1
+            else:
+                odd += 1
+            sys.stderr.write("refresh after the signal exited %d: %s\n"
+                             % (v.returncode, v.stderr.decode(errors="replace").strip()))
+            r = subprocess.run(["bash", "-c", args.relogin])
+            if r.returncode != 0:
+                sys.stderr.write("relogin failed (%d); stopping\n" % r.returncode)
+                odd += 1
+                break
+    res = {"signal": "SIG" + args.signal, "rounds": args.count, "max_ms": round(max_ms, 1), "sent": sent, "landed_mid_refresh": landed,
+           "before_request": early, "completed_first": completed, "lost": lost, "other_errors": odd}
+    print("SIG%s: %d signals sent (delays 0-%.0f ms), %d landed mid-refresh, %d before the request, "
+          "%d grants lost, %d other errors" % (args.signal, sent, max_ms, landed, early, lost, odd))
+    print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
