@@ -190,7 +190,10 @@ int mk_http_do(const struct mk_http_req *req, struct mk_http_resp *resp, struct 
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->form);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(req->form));
 	}
-	if (req->basic_user != NULL) {
+	if (req->bearer != NULL) {
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+		curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, req->bearer);
+	} else if (req->basic_user != NULL) {
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
 		curl_easy_setopt(c, CURLOPT_USERNAME, req->basic_user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, req->basic_pass != NULL ? req->basic_pass : "");

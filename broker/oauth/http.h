@@ -18,6 +18,7 @@ struct mk_http_req {
 	const char *form;	/* POST body (application/x-www-form-urlencoded); NULL = GET */
 	const char *basic_user; /* HTTP Basic client authentication (RFC 6749 §2.3.1) */
 	const char *basic_pass;
+	const char *bearer; /* RFC 6750 Authorization: Bearer (userinfo) */
 	const char *cafile; /* NULL = system CAs */
 	unsigned timeout_s; /* 0 = 30 */
 };
