@@ -10,6 +10,15 @@
 #include "common/log.h"
 #include "web/web.h"
 
+/* Connections at once: far more than a browser opens (it may pre-connect a
+ * few), below the usual 1024 descriptors. */
+#define MK_LOOPBACK_CONN_LIMIT 512
+/* Seconds of silence before a connection is dropped. */
+#define MK_LOOPBACK_IDLE_S 3
+/* Per connection: the callback request with cookies of other local
+ * servers fits; a slowloris header does not grow beyond it. */
+#define MK_LOOPBACK_CONN_MEM (32 * 1024)
+
 struct mk_loopback {
 	struct mk_loopback_params p;
 	struct MHD_Daemon *d;
@@ -136,10 +145,20 @@ int mk_loopback_start(const struct mk_loopback_params *p, struct mk_buf *redirec
 	sa.sin_family = AF_INET;
 	sa.sin_port = 0;			     /* ephemeral */
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* never any other interface */
-	lb->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL, NULL, on_request,
-				 lb, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				 MHD_OPTION_NOTIFY_COMPLETED, on_completed, lb, MHD_OPTION_CONNECTION_LIMIT,
-				 (unsigned)8, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+	/* Any local user can connect here. Idle or slow connections (a
+	 * slowloris trickling a header) must not keep the browser's callback
+	 * out: event-driven polling (no thread or slot blocks on one socket),
+	 * room for many connections, and a short idle timeout so abandoned
+	 * ones go quickly. A browser sends its request at once after
+	 * connecting, so a few seconds of silence is never the real callback. */
+	lb->d = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD |
+			(MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL),
+		0, NULL, NULL, on_request, lb, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, lb, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)MK_LOOPBACK_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)MK_LOOPBACK_IDLE_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)MK_LOOPBACK_CONN_MEM, MHD_OPTION_END);
 	if (lb->d == NULL) {
 		mk_loopback_free(&lb);
 		return mk_error_set(err, MK_ERR_IO, "cannot listen on 127.0.0.1 for the login callback");

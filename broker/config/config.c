@@ -1,15 +1,20 @@
 /* Configuration parsing with libinih. inih's handler gets no line number in
  * Debian's build, so the stream reader counts lines itself: when the handler
- * runs, the counter holds the line of the key being handled. */
+ * runs, the counter holds the line of the key being handled. The reader hands
+ * inih one physical line per call (a line too long for inih's buffer, or one
+ * holding a NUL, is reported and given to inih as a blank line), so inih's
+ * own error line numbers agree with ours. */
 #include "broker/config/config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/fsutil.h"
 #include "common/secret.h"
@@ -17,12 +22,26 @@
 
 #define MK_CONFIG_MAX_ACCOUNTS 64
 #define MK_SECRET_FILE_MAX 4096
+/* A configuration is a few KiB; more is a wrong file (or /dev/zero). */
+#define MK_CONFIG_MAX_BYTES (1u << 20)
+
+/* broker/oauth/http.c: the URL policy of every HTTP request, with libcurl's
+ * URL parser. Weak because the fast front end links this file without
+ * libcurl (ARCHITECTURE.md "The fast path"): there the check is skipped,
+ * and mailkey-core (which runs `config check`, login and refresh) has it. */
+int mk_http_url_check(const char *url, struct mk_error *err) __attribute__((weak));
+
+enum { EP_IMAP, EP_SMTP, EP_POP3, EP_N };
+enum { URL_ISSUER, URL_AUTH, URL_TOKEN, URL_DEVICE, URL_REVOKE, URL_N };
 
 struct acct_state {
 	struct mk_account *a;
 	bool mech_set;
 	char *client_secret_file;
 	unsigned secret_file_line;
+	unsigned secret_line; /* an inline client_secret */
+	unsigned url_line[URL_N];
+	bool tls_set[EP_N]; /* *_tls given: the port does not choose the mode */
 };
 
 struct mk_config {
@@ -44,6 +63,10 @@ struct parse {
 	struct mk_buf *problems;
 	struct mk_error *err;
 	int nerr;
+	size_t bytes;	   /* read so far, capped at MK_CONFIG_MAX_BYTES */
+	bool stop;	   /* the cap was hit: read no more */
+	bool mode_known;   /* mode is the file's (not known for a stream) */
+	mode_t mode;
 };
 
 static void problem(struct parse *p, unsigned line, const char *fmt, ...)
@@ -65,18 +88,51 @@ static void problem(struct parse *p, unsigned line, const char *fmt, ...)
 static char *reader(char *str, int num, void *stream)
 {
 	struct parse *p = stream;
-	char *r = fgets(str, num, p->fp);
+	size_t n = 0, len = 0;
+	bool nul = false;
+	int c;
 
-	if (r != NULL) {
-		const char *t = r;
-		p->line++;
+	if (p->stop || num < 2 || (c = getc(p->fp)) == EOF)
+		return NULL;
+	p->line++;
+	/* One whole physical line, however long: only what fits goes to inih. */
+	for (; c != EOF; c = getc(p->fp)) {
+		if (++p->bytes > MK_CONFIG_MAX_BYTES) {
+			problem(p, p->line, "the file is larger than %u bytes: is this the configuration file?",
+				MK_CONFIG_MAX_BYTES);
+			p->stop = true;
+			return NULL;
+		}
+		if (c == '\n')
+			break;
+		len++;
+		if (c == '\0')
+			nul = true;
+		else if (n + 1 < (size_t)num)
+			str[n++] = (char)c;
+	}
+	str[n] = '\0';
+	if (nul || len + 1 > (size_t)num - 1) {
+		if (nul)
+			problem(p, p->line, "this line contains a NUL byte: remove it (is this a text file?)");
+		else
+			problem(p, p->line, "this line is %zu characters long; the limit is %d", len, num - 2);
+		str[0] = '\0'; /* nothing of it is used */
+		return str;
+	}
+	if (n + 1 < (size_t)num) {
+		str[n++] = '\n';
+		str[n] = '\0';
+	}
+	{
+		const char *t = str;
 		while (*t == ' ' || *t == '\t')
 			t++;
 		/* A header, even one repeating the last name, starts a section. */
 		if (*t == '[')
 			p->new_header = true;
 	}
-	return r;
+	return str;
 }
 
 static char *expand_home(const char *v)
@@ -104,19 +160,28 @@ static int set_str(struct parse *p, char **dst, const char *v)
 	return 1;
 }
 
+static int set_url(struct parse *p, struct acct_state *st, int which, char **dst, const char *v)
+{
+	st->url_line[which] = p->line;
+	return set_str(p, dst, v);
+}
+
 /* "host:port" or "[v6]:port" or "host" (port from the preset). */
 static int set_server(struct parse *p, struct mk_mail_endpoint *e, const char *v, bool *tls_set)
 {
 	const char *colon = strrchr(v, ':');
 	unsigned port = 0;
 
-	(void)tls_set;
 	if (e->host != NULL) {
 		problem(p, p->line, "this key is set twice in the section");
 		return 1;
 	}
 	if (colon != NULL && v[0] != '[' && strchr(v, ':') != colon)
 		colon = NULL; /* bare IPv6 address */
+	if (v[0] == '[') { /* "[v6]" or "[v6]:port": only a colon after ']' */
+		const char *rb = strchr(v, ']');
+		colon = rb != NULL && rb[1] == ':' ? rb + 1 : NULL;
+	}
 	if (colon != NULL && (mk_str_to_uint(colon + 1, 65535, &port) != 0 || port == 0)) {
 		problem(p, p->line, "'%s' is not HOST:PORT with a port from 1 to 65535", v);
 		return 1;
@@ -131,14 +196,17 @@ static int set_server(struct parse *p, struct mk_mail_endpoint *e, const char *v
 	}
 	e->port = port;
 	/* The well-known submission and STARTTLS ports; anything else is
-	 * implicit TLS unless `*_tls = starttls` says otherwise. */
-	e->tls =
-		(port == 587 || port == 143 || port == 110 || port == 25) ? MK_TLS_STARTTLS : MK_TLS_IMPLICIT;
+	 * implicit TLS unless `*_tls = starttls` says otherwise (before or
+	 * after this key). No port: chosen from the mode in finish_account. */
+	if (!*tls_set)
+		e->tls = (port == 587 || port == 143 || port == 110 || port == 25) ? MK_TLS_STARTTLS
+										    : MK_TLS_IMPLICIT;
 	return 1;
 }
 
-static int set_tls(struct parse *p, struct mk_mail_endpoint *e, const char *v)
+static int set_tls(struct parse *p, struct mk_mail_endpoint *e, const char *v, bool *tls_set)
 {
+	*tls_set = true;
 	if (strcmp(v, "implicit") == 0 || strcmp(v, "tls") == 0)
 		e->tls = MK_TLS_IMPLICIT;
 	else if (strcmp(v, "starttls") == 0)
@@ -152,7 +220,7 @@ static int set_tls(struct parse *p, struct mk_mail_endpoint *e, const char *v)
 static int account_key(struct parse *p, const char *name, const char *v)
 {
 	struct mk_account *a = p->cur->a;
-	static bool dummy;
+	struct acct_state *st = p->cur;
 
 	if (strcmp(name, "provider") == 0)
 		return set_str(p, &a->provider, v);
@@ -160,22 +228,24 @@ static int account_key(struct parse *p, const char *name, const char *v)
 		return set_str(p, &a->user, v);
 	if (strcmp(name, "client_id") == 0)
 		return set_str(p, &a->client_id, v);
-	if (strcmp(name, "client_secret") == 0)
+	if (strcmp(name, "client_secret") == 0) {
+		st->secret_line = p->line;
 		return set_str(p, &a->client_secret, v);
+	}
 	if (strcmp(name, "client_secret_file") == 0) {
 		p->cur->secret_file_line = p->line;
 		return set_str(p, &p->cur->client_secret_file, v);
 	}
 	if (strcmp(name, "issuer") == 0)
-		return set_str(p, &a->issuer, v);
+		return set_url(p, st, URL_ISSUER, &a->issuer, v);
 	if (strcmp(name, "authorization_endpoint") == 0)
-		return set_str(p, &a->authorization_endpoint, v);
+		return set_url(p, st, URL_AUTH, &a->authorization_endpoint, v);
 	if (strcmp(name, "token_endpoint") == 0)
-		return set_str(p, &a->token_endpoint, v);
+		return set_url(p, st, URL_TOKEN, &a->token_endpoint, v);
 	if (strcmp(name, "device_endpoint") == 0 || strcmp(name, "device_authorization_endpoint") == 0)
-		return set_str(p, &a->device_endpoint, v);
+		return set_url(p, st, URL_DEVICE, &a->device_endpoint, v);
 	if (strcmp(name, "revocation_endpoint") == 0)
-		return set_str(p, &a->revocation_endpoint, v);
+		return set_url(p, st, URL_REVOKE, &a->revocation_endpoint, v);
 	if (strcmp(name, "scope") == 0)
 		return set_str(p, &a->scope, v);
 	if (strcmp(name, "auth_params") == 0)
@@ -189,17 +259,17 @@ static int account_key(struct parse *p, const char *name, const char *v)
 		return set_str(p, &a->redirect_host, v);
 	}
 	if (strcmp(name, "imap") == 0)
-		return set_server(p, &a->imap, v, &dummy);
+		return set_server(p, &a->imap, v, &st->tls_set[EP_IMAP]);
 	if (strcmp(name, "smtp") == 0)
-		return set_server(p, &a->smtp, v, &dummy);
+		return set_server(p, &a->smtp, v, &st->tls_set[EP_SMTP]);
 	if (strcmp(name, "pop3") == 0)
-		return set_server(p, &a->pop3, v, &dummy);
+		return set_server(p, &a->pop3, v, &st->tls_set[EP_POP3]);
 	if (strcmp(name, "imap_tls") == 0)
-		return set_tls(p, &a->imap, v);
+		return set_tls(p, &a->imap, v, &st->tls_set[EP_IMAP]);
 	if (strcmp(name, "smtp_tls") == 0)
-		return set_tls(p, &a->smtp, v);
+		return set_tls(p, &a->smtp, v, &st->tls_set[EP_SMTP]);
 	if (strcmp(name, "pop3_tls") == 0)
-		return set_tls(p, &a->pop3, v);
+		return set_tls(p, &a->pop3, v, &st->tls_set[EP_POP3]);
 	if (strcmp(name, "mech") == 0) {
 		if (strcasecmp(v, "xoauth2") == 0)
 			a->mech = MK_MECH_XOAUTH2;
@@ -318,6 +388,40 @@ static int handler(void *user, const char *section, const char *name, const char
 	return account_key(p, name, value);
 }
 
+/* A server given without a port gets the protocol's standard port for its
+ * TLS mode (RFC 8314 §3.3, RFC 6409): implicit TLS unless *_tls = starttls. */
+static void default_port(struct mk_mail_endpoint *e, unsigned implicit, unsigned starttls)
+{
+	if (e->host != NULL && e->port == 0)
+		e->port = e->tls == MK_TLS_STARTTLS ? starttls : implicit;
+}
+
+/* Every configured or preset OAuth URL passes the same policy as the
+ * requests (https, or http to this machine only). */
+static void check_urls(struct parse *p, const struct acct_state *st)
+{
+	const struct mk_account *a = st->a;
+	const struct {
+		const char *key, *url;
+	} urls[URL_N] = {
+		[URL_ISSUER] = { "issuer", a->issuer },
+		[URL_AUTH] = { "authorization_endpoint", a->authorization_endpoint },
+		[URL_TOKEN] = { "token_endpoint", a->token_endpoint },
+		[URL_DEVICE] = { "device_endpoint", a->device_endpoint },
+		[URL_REVOKE] = { "revocation_endpoint", a->revocation_endpoint },
+	};
+
+	if (mk_http_url_check == NULL)
+		return;
+	for (size_t i = 0; i < URL_N; i++) {
+		struct mk_error e;
+		if (urls[i].url == NULL || mk_http_url_check(urls[i].url, &e) == 0)
+			continue;
+		problem(p, st->url_line[i] != 0 ? st->url_line[i] : a->config_line, "%s: %s", urls[i].key,
+			e.msg);
+	}
+}
+
 static void finish_account(struct parse *p, struct acct_state *st)
 {
 	struct mk_account *a = st->a;
@@ -343,6 +447,16 @@ static void finish_account(struct parse *p, struct acct_state *st)
 			"[account %s] needs 'issuer' (for discovery) or both 'authorization_endpoint' and "
 			"'token_endpoint'",
 			a->name);
+	check_urls(p, st);
+	default_port(&a->imap, 993, 143);
+	default_port(&a->pop3, 995, 110);
+	default_port(&a->smtp, 465, 587);
+	/* An inline secret is as exposed as a secret file with the same mode. */
+	if (a->client_secret != NULL && st->secret_line != 0 && p->mode_known && (p->mode & 077) != 0)
+		problem(p, st->secret_line,
+			"client_secret is in %s, which other users can read: chmod 600 it (or move the "
+			"secret to a client_secret_file with mode 600)",
+			p->cfg->path);
 	if (a->client_secret != NULL && st->client_secret_file != NULL)
 		problem(p, st->secret_file_line, "set either client_secret or client_secret_file, not both");
 	if (st->client_secret_file != NULL && a->client_secret == NULL) {
@@ -363,14 +477,19 @@ static void finish_account(struct parse *p, struct acct_state *st)
 	}
 }
 
+static int load_stream(const char *path, FILE *fp, const struct stat *sb, struct mk_buf *problems_r,
+		       struct mk_config **r, struct mk_error *err);
+
 int mk_config_load(const char *path, struct mk_buf *problems_r, struct mk_config **r, struct mk_error *err)
 {
 	FILE *fp;
-	int rc;
+	struct stat sb;
+	int fd, rc;
 
 	*r = NULL;
-	fp = fopen(path, "r");
-	if (fp == NULL) {
+	/* O_NONBLOCK: a FIFO given as the config must not hang the open. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT)
 			return mk_error_set(
@@ -378,15 +497,54 @@ int mk_config_load(const char *path, struct mk_buf *problems_r, struct mk_config
 				"no configuration file at %s: create it with an [account NAME] section "
 				"(see docs/config.md)",
 				path);
+		if (e == EISDIR)
+			return mk_error_set(err, MK_ERR_CONFIG,
+					    "%s is a directory: give the configuration file (e.g. %s/config)",
+					    path, path);
 		return mk_error_errno(err, MK_ERR_IO, e, "cannot read %s", path);
 	}
-	rc = mk_config_load_stream(path, fp, problems_r, r, err);
+	if (fstat(fd, &sb) != 0) {
+		int e = errno;
+		close(fd);
+		return mk_error_errno(err, MK_ERR_IO, e, "cannot read %s", path);
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		close(fd);
+		return mk_error_set(err, MK_ERR_CONFIG,
+				    "%s is a directory: give the configuration file (e.g. %s/config)", path, path);
+	}
+	/* A device or FIFO never ends (/dev/zero) or blocks; a huge file is a
+	 * mistake. */
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return mk_error_set(err, MK_ERR_CONFIG, "%s is not a regular file: give the configuration file",
+				    path);
+	}
+	if (sb.st_size > (off_t)MK_CONFIG_MAX_BYTES) {
+		close(fd);
+		return mk_error_set(err, MK_ERR_CONFIG,
+				    "%s is %lld bytes, more than a configuration can be (%u): is it the right file?",
+				    path, (long long)sb.st_size, MK_CONFIG_MAX_BYTES);
+	}
+	fp = fdopen(fd, "r");
+	if (fp == NULL) {
+		int e = errno;
+		close(fd);
+		return mk_error_errno(err, MK_ERR_IO, e, "cannot read %s", path);
+	}
+	rc = load_stream(path, fp, &sb, problems_r, r, err);
 	fclose(fp);
 	return rc;
 }
 
 int mk_config_load_stream(const char *path, FILE *fp, struct mk_buf *problems_r, struct mk_config **r,
 			  struct mk_error *err)
+{
+	return load_stream(path, fp, NULL, problems_r, r, err);
+}
+
+static int load_stream(const char *path, FILE *fp, const struct stat *sb, struct mk_buf *problems_r,
+		       struct mk_config **r, struct mk_error *err)
 {
 	struct parse p = { 0 };
 	struct mk_config *cfg = NULL;
@@ -402,13 +560,19 @@ int mk_config_load_stream(const char *path, FILE *fp, struct mk_buf *problems_r,
 	p.problems = problems_r;
 	p.err = err;
 	p.fp = fp;
+	if (sb != NULL) {
+		p.mode_known = true;
+		p.mode = sb->st_mode;
+	}
 	rc = ini_parse_stream(reader, &p, handler, &p);
 	free(p.section);
-	if (rc > 0)
+	if (rc > 0 && !p.stop)
 		problem(&p, (unsigned)rc,
 			"not an INI line (expected [section], key = value, or a # comment)");
 	else if (rc < 0)
 		problem(&p, p.line, "cannot parse (out of memory)");
+	if (ferror(fp))
+		problem(&p, p.line, "read error");
 	for (size_t i = 0; i < cfg->n; i++)
 		finish_account(&p, &cfg->accts[i]);
 	if (p.nerr > 0) {

@@ -7,6 +7,7 @@
 #include "broker/callback/loopback.h"
 #include "broker/oauth/flow.h"
 #include "broker/oauth/http.h"
+#include "broker/oauth/idtoken.h"
 #include "broker/oauth/pkce.h"
 #include "common/log.h"
 #include "common/secret.h"
@@ -37,6 +38,12 @@ static int exchange(void *vctx, const char *code, const char *redirect_uri, stru
 	}
 	if (mk_oauth_token_request(x->p, x->ep->token, &form, x->out, NULL, err) != 0)
 		goto out;
+	/* Here, before the answer page: the person sees there that the wrong
+	 * account was used. */
+	if (mk_oauth_check_user(x->p, x->ep, x->out, err) != 0) {
+		mk_tokens_clear(x->out);
+		goto out;
+	}
 	if (mk_oauth_stamp(x->out, x->ep, x->p->acct->scope) != 0) {
 		mk_tokens_clear(x->out);
 		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
@@ -121,10 +128,19 @@ static int read_pasted_url(const struct mk_oauth_params *p, struct mk_buf *line,
 	      "from the address bar and paste it here, then press Enter:\n> ",
 	      out);
 	fflush(out);
-	while ((c = getchar()) != EOF && c != '\n')
-		if (c != '\r' && mk_buf_addc(line, (char)c) != 0)
+	/* White space around the address comes with copying (a trailing
+	 * space, CR LF, an indent): it is not part of the URL, and left in it
+	 * would end up in `iss` or `code` and spoil the login. */
+	while ((c = getchar()) != EOF && (c != '\n' || line->len == 0)) {
+		if (line->len == 0 && (c == ' ' || c == '\t' || c == '\r' || c == '\n'))
+			continue; /* leading blanks, and an Enter before the paste */
+		if (mk_buf_addc(line, (char)c) != 0)
 			return mk_error_set(err, MK_ERR_DATA, "the pasted text is longer than %d characters",
 					    MK_PASTE_MAX);
+	}
+	while (line->len > 0 && (line->data[line->len - 1] == ' ' || line->data[line->len - 1] == '\t' ||
+				 line->data[line->len - 1] == '\r'))
+		mk_buf_truncate(line, line->len - 1);
 	if (line->len == 0)
 		return mk_error_set(err, MK_ERR_USAGE,
 				    "nothing was pasted; run `mailkey login --manual` again");

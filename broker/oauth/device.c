@@ -6,6 +6,7 @@
 
 #include "broker/oauth/flow.h"
 #include "broker/oauth/http.h"
+#include "broker/oauth/idtoken.h"
 #include "common/log.h"
 #include "common/secret.h"
 
@@ -129,6 +130,11 @@ int mk_oauth_device(const struct mk_oauth_params *p, const struct mk_endpoints *
 		goto out;
 	}
 	mk_oauth_progress_end(p);
+	if (mk_oauth_check_user(p, ep, r, err) != 0) {
+		mk_tokens_clear(r);
+		rc = -1;
+		goto out;
+	}
 	if (mk_oauth_stamp(r, ep, a->scope) != 0) {
 		mk_tokens_clear(r);
 		rc = mk_error_set(err, MK_ERR_INTERNAL, "out of memory");

@@ -25,6 +25,25 @@ static int well_known_url(const char *issuer, const char *suffix, bool rfc8414, 
 	return mk_buf_addf(url, "%.*s/.well-known/%s", (int)ilen, issuer, suffix); /* OIDC: appended */
 }
 
+/* RFC 8414 §3.3 wants the document's issuer identical to the configured
+ * one. A trailing slash is the one difference tolerated: "https://op/" and
+ * "https://op" name the same server (people copy either form, and some
+ * providers' issuers end in a slash), while any other difference may point
+ * to another server. The document's form is then used everywhere (the RFC
+ * 9207 `iss` check compares against it). */
+static bool same_issuer(const char *doc, const char *conf)
+{
+	size_t dl = strlen(doc), cl = strlen(conf);
+
+	if (dl == cl)
+		return strcmp(doc, conf) == 0;
+	if (dl == cl + 1 && doc[cl] == '/')
+		return strncmp(doc, conf, cl) == 0;
+	if (cl == dl + 1 && conf[dl] == '/')
+		return strncmp(doc, conf, dl) == 0;
+	return false;
+}
+
 static int set_if_missing(char **dst, json_t *doc, const char *key)
 {
 	json_t *v = json_object_get(doc, key);
@@ -73,7 +92,7 @@ static int fetch_metadata(const struct mk_oauth_params *p, const char *issuer, j
 			      ? json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL)
 			      : NULL;
 		iss = json_object_get(doc, "issuer");
-		if (doc != NULL && json_is_string(iss) && strcmp(json_string_value(iss), issuer) != 0) {
+		if (doc != NULL && json_is_string(iss) && !same_issuer(json_string_value(iss), issuer)) {
 			mk_error_set(&last, MK_ERR_CONFIG,
 				     "the metadata at %s names issuer %s, not %s: refusing endpoints of "
 				     "another server",
@@ -121,8 +140,15 @@ int mk_endpoints_resolve(const struct mk_oauth_params *p, struct mk_endpoints *e
 		if (set_if_missing(&ep->authorization, doc, "authorization_endpoint") != 0 ||
 		    set_if_missing(&ep->token, doc, "token_endpoint") != 0 ||
 		    set_if_missing(&ep->device, doc, "device_authorization_endpoint") != 0 ||
-		    set_if_missing(&ep->revocation, doc, "revocation_endpoint") != 0)
+		    set_if_missing(&ep->revocation, doc, "revocation_endpoint") != 0 ||
+		    set_if_missing(&ep->userinfo, doc, "userinfo_endpoint") != 0)
 			goto oom;
+		if (json_is_string(json_object_get(doc, "issuer"))) {
+			free(ep->issuer);
+			ep->issuer = strdup(json_string_value(json_object_get(doc, "issuer")));
+			if (ep->issuer == NULL)
+				goto oom;
+		}
 		if (json_is_true(json_object_get(doc, "authorization_response_iss_parameter_supported")))
 			ep->iss_supported = true;
 		json_decref(doc);

@@ -104,6 +104,7 @@ void mk_endpoints_free(struct mk_endpoints *ep)
 	free(ep->token);
 	free(ep->device);
 	free(ep->revocation);
+	free(ep->userinfo);
 	memset(ep, 0, sizeof(*ep));
 }
 

@@ -18,6 +18,7 @@ struct mk_endpoints {
 	char *token;
 	char *device;
 	char *revocation;
+	char *userinfo; /* OIDC userinfo, from discovery only */
 	bool iss_supported;
 };
 

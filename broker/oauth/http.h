@@ -18,6 +18,7 @@ struct mk_http_req {
 	const char *form;	/* POST body (application/x-www-form-urlencoded); NULL = GET */
 	const char *basic_user; /* HTTP Basic client authentication (RFC 6749 §2.3.1) */
 	const char *basic_pass;
+	const char *bearer; /* RFC 6750 Authorization: Bearer (userinfo) */
 	const char *cafile; /* NULL = system CAs */
 	unsigned timeout_s; /* 0 = 30 */
 };
@@ -29,6 +30,12 @@ void mk_http_resp_free(struct mk_http_resp *r);
  * it). Errors: MK_ERR_TEMP (cannot connect, timeout, connection dropped),
  * MK_ERR_CONFIG (TLS verification failed, bad URL), MK_ERR_INTERNAL. */
 int mk_http_do(const struct mk_http_req *req, struct mk_http_resp *resp, struct mk_error *err);
+
+/* 0 if url may be fetched: https to any host, or plain http to exactly
+ * 127.0.0.1, [::1] or localhost; no user:password@. Else -1 with
+ * MK_ERR_CONFIG naming the URL and the fix. mk_http_do applies it to every
+ * request; the config check calls it for configured URLs. */
+int mk_http_url_check(const char *url, struct mk_error *err);
 
 /* Append "&key=value" (without the & for the first pair), escaped. */
 int mk_http_form_add(struct mk_buf *form, const char *key, const char *value);

@@ -8,3 +8,6 @@ endforeach()
 # Crash points of the store's first write (key creation): no servers needed.
 mk_script_test(broker_store_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/broker/store_kill.sh
   LABEL integration TIMEOUT 120)
+mk_script_test(broker_security COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/broker/security.sh
+  LABEL integration TIMEOUT 300)
+set_tests_properties(broker_security PROPERTIES LABELS "integration;browser")

@@ -86,6 +86,10 @@ const configuration = {
   },
   scopes: ['openid', 'offline_access', 'email', 'mail'],
   claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+  // The ID token from the token endpoint carries the claims of the granted
+  // scopes (email for "openid email"), as most providers do; mailkey checks
+  // there who consented. (oidc-provider's default puts them in userinfo only.)
+  conformIdTokenClaims: false,
   pkce: { required: () => true },
   async findAccount(ctx, id) {
     if (!users.has(id)) return undefined;

@@ -9,18 +9,28 @@
 
 static char path[64];
 
-static struct mk_config *load_text(const char *text, struct mk_buf *problems, struct mk_error *err)
+/* text (len bytes: it may hold a NUL) as a file with the given mode. */
+static struct mk_config *load_bytes(const char *text, size_t len, mode_t mode, struct mk_buf *problems,
+				    struct mk_error *err)
 {
 	struct mk_config *c = NULL;
 	FILE *fp;
 
 	snprintf(path, sizeof(path), "/tmp/mk-config-test.%d", (int)getpid());
 	fp = fopen(path, "w");
-	fputs(text, fp);
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, len, fp), len);
 	fclose(fp);
+	assert_int_equal(chmod(path, mode), 0);
+	mk_error_init(err);
 	mk_config_load(path, problems, &c, err);
 	unlink(path);
 	return c;
+}
+
+static struct mk_config *load_text(const char *text, struct mk_buf *problems, struct mk_error *err)
+{
+	return load_bytes(text, strlen(text), 0600, problems, err);
 }
 
 /* Each bad config names the right line and says what is wrong. */
@@ -146,6 +156,143 @@ static void test_missing_file(void **state)
 	assert_non_null(strstr(err.msg, "docs/config.md"));
 }
 
+/* Not a file: a directory is not "OK, 0 accounts"; a device that never
+ * ends (/dev/zero, /dev/urandom) is refused at once instead of read forever. */
+static void test_not_a_file(void **state)
+{
+	static const char *const paths[] = { "/tmp", "/dev/zero", "/dev/urandom", "/dev/null" };
+
+	(void)state;
+	alarm(20); /* a regression spins forever: fail instead of hanging */
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct mk_config *c = NULL;
+		struct mk_error err;
+
+		mk_error_init(&err);
+		assert_int_equal(mk_config_load(paths[i], NULL, &c, &err), -1);
+		assert_null(c);
+		assert_int_equal(err.cls, MK_ERR_CONFIG);
+		if (strstr(err.msg, i == 0 ? "is a directory" : "not a regular file") == NULL)
+			fail_msg("%s: %s", paths[i], err.msg);
+	}
+	alarm(0);
+}
+
+/* A stream (the fuzz target's way in) is capped at 1 MiB too. */
+static void test_size_cap(void **state)
+{
+	size_t n = (1u << 20) + 4096;
+	char *big = malloc(n);
+	struct mk_buf problems;
+	struct mk_config *c = NULL;
+	struct mk_error err;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(big);
+	for (size_t i = 0; i + 1 < n; i += 2)
+		memcpy(big + i, "#\n", 2);
+	fp = fmemopen(big, n, "r");
+	assert_non_null(fp);
+	mk_buf_init(&problems, 1 << 16);
+	assert_int_equal(mk_config_load_stream("big", fp, &problems, &c, &err), -1);
+	assert_non_null(strstr(mk_buf_str(&problems), "larger than 1048576 bytes"));
+	fclose(fp);
+	mk_buf_free(&problems);
+	free(big);
+}
+
+static void test_nul_and_long_lines(void **state)
+{
+	static const char nul[] = "[account a]\nprovider = google\nuser = u@x\nclient_id = c\0d\n";
+	struct mk_buf problems, text;
+	struct mk_config *c;
+	struct mk_error err;
+
+	(void)state;
+	mk_buf_init(&problems, 1 << 16);
+	c = load_bytes(nul, sizeof(nul) - 1, 0600, &problems, &err);
+	assert_null(c);
+	if (strstr(mk_buf_str(&problems), ":4: this line contains a NUL byte") == NULL)
+		fail_msg("got '%s'", mk_buf_str(&problems));
+	/* A 50 KB key on line 3: reported there, and the next problem (line
+	 * 5) keeps its own number. */
+	mk_buf_reset(&problems);
+	mk_buf_init(&text, 1 << 20);
+	assert_int_equal(mk_buf_addstr(&text, "[account a]\nprovider = google\n"), 0);
+	for (int i = 0; i < 50000; i++)
+		assert_int_equal(mk_buf_addc(&text, 'k'), 0);
+	assert_int_equal(mk_buf_addstr(&text, " = 1\nuser = u@x\nbogus = 2\nclient_id = c\n"), 0);
+	c = load_text(mk_buf_str(&text), &problems, &err);
+	assert_null(c);
+	if (strstr(mk_buf_str(&problems), ":3: this line is 50004 characters long") == NULL ||
+	    strstr(mk_buf_str(&problems), ":5: unknown key 'bogus'") == NULL)
+		fail_msg("got '%s'", mk_buf_str(&problems));
+	mk_buf_free(&text);
+	mk_buf_free(&problems);
+}
+
+/* An inline client_secret is judged like a client_secret_file. */
+static void test_inline_secret_mode(void **state)
+{
+	static const char text[] = "[account a]\nprovider = google\nuser = u@x\nclient_id = c\n"
+				   "client_secret = s3\n";
+	struct mk_buf problems;
+	struct mk_config *c;
+	struct mk_error err;
+
+	(void)state;
+	mk_buf_init(&problems, 1 << 16);
+	c = load_bytes(text, strlen(text), 0644, &problems, &err);
+	assert_null(c);
+	if (strstr(mk_buf_str(&problems), ":5: client_secret is in ") == NULL ||
+	    strstr(mk_buf_str(&problems), "chmod 600") == NULL)
+		fail_msg("got '%s'", mk_buf_str(&problems));
+	c = load_bytes(text, strlen(text), 0640, NULL, &err);
+	assert_null(c);
+	c = load_bytes(text, strlen(text), 0600, NULL, &err);
+	assert_non_null(c);
+	assert_string_equal(mk_config_account_at(c, 0)->client_secret, "s3");
+	mk_config_free(&c);
+	mk_buf_free(&problems);
+}
+
+/* A server without a port gets the standard one for its TLS mode, whether
+ * *_tls comes before or after it. */
+static void test_default_ports(void **state)
+{
+	struct mk_error err;
+	struct mk_config *c;
+	struct mk_account *a;
+
+	(void)state;
+	c = load_text("[account a]\nprovider = generic\nissuer = https://op.example\nuser = u@x\n"
+		      "client_id = c\nimap = localhost\nsmtp = mail.example\npop3 = [::1]\n\n"
+		      "[account b]\nprovider = generic\nissuer = https://op.example\nuser = u@x\n"
+		      "client_id = c\nimap_tls = starttls\nimap = localhost\nsmtp = mail.example\n"
+		      "smtp_tls = starttls\npop3 = localhost\npop3_tls = starttls\n\n"
+		      "[account c]\nprovider = generic\nissuer = https://op.example\nuser = u@x\n"
+		      "client_id = c\nimap_tls = implicit\nimap = localhost:143\n",
+		      NULL, &err);
+	if (c == NULL)
+		fail_msg("%s", err.msg);
+	a = mk_config_find(c, "a");
+	assert_int_equal(a->imap.port, 993);
+	assert_int_equal(a->imap.tls, MK_TLS_IMPLICIT);
+	assert_int_equal(a->smtp.port, 465);
+	assert_int_equal(a->pop3.port, 995);
+	assert_string_equal(a->pop3.host, "::1");
+	a = mk_config_find(c, "b");
+	assert_int_equal(a->imap.port, 143);
+	assert_int_equal(a->imap.tls, MK_TLS_STARTTLS);
+	assert_int_equal(a->smtp.port, 587);
+	assert_int_equal(a->pop3.port, 110);
+	a = mk_config_find(c, "c");
+	assert_int_equal(a->imap.port, 143);
+	assert_int_equal(a->imap.tls, MK_TLS_IMPLICIT); /* said so before the port */
+	mk_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +300,11 @@ int main(void)
 		cmocka_unit_test(test_presets_and_overrides),
 		cmocka_unit_test(test_secret_file),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_not_a_file),
+		cmocka_unit_test(test_size_cap),
+		cmocka_unit_test(test_nul_and_long_lines),
+		cmocka_unit_test(test_inline_secret_mode),
+		cmocka_unit_test(test_default_ports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
