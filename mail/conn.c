@@ -6,10 +6,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <mbedtls/asn1.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 #include <netdb.h>
@@ -39,6 +41,9 @@ struct mk_conn {
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
 	const char *cafile;
+	unsigned char ip[16]; /* the host as an address, when it is an IP literal */
+	size_t ip_len;	      /* 4, 16, or 0 for a name */
+	bool ip_mismatch;     /* the peer's certificate does not list ip */
 };
 
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
@@ -112,6 +117,74 @@ static int connect_one(const struct addrinfo *ai, const struct mk_conn_params *p
 	return 0;
 }
 
+/* Whether crt lists ip (4 or 16 bytes) as an iPAddress subjectAltName (RFC
+ * 5280 §4.2.1.6). Mbed TLS 2.28 keeps only dNSName and otherName entries in
+ * subject_alt_names, so the extensions are walked here. Anything malformed
+ * is no match. */
+static bool cert_has_ip(const mbedtls_x509_crt *crt, const unsigned char *ip, size_t ip_len)
+{
+	unsigned char *p = crt->v3_ext.p;
+	const unsigned char *end = p + crt->v3_ext.len;
+	size_t len;
+
+	if (p == NULL || mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+		return false;
+	end = p + len;
+	while (p < end) {
+		unsigned char *ext_end, *names_end;
+		mbedtls_x509_buf oid;
+		int critical;
+
+		if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+			return false;
+		ext_end = p + len;
+		if (mbedtls_asn1_get_tag(&p, ext_end, &oid.len, MBEDTLS_ASN1_OID) != 0)
+			return false;
+		oid.p = p;
+		p += oid.len;
+		(void)mbedtls_asn1_get_bool(&p, ext_end, &critical); /* optional */
+		if (mbedtls_asn1_get_tag(&p, ext_end, &len, MBEDTLS_ASN1_OCTET_STRING) != 0)
+			return false;
+		if (MBEDTLS_OID_CMP(MBEDTLS_OID_SUBJECT_ALT_NAME, &oid) != 0) {
+			p = ext_end;
+			continue;
+		}
+		/* GeneralNames ::= SEQUENCE OF GeneralName; iPAddress is [7]
+		 * IMPLICIT OCTET STRING, 4 or 16 bytes in network order. */
+		if (mbedtls_asn1_get_tag(&p, ext_end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+			return false;
+		names_end = p + len;
+		while (p < names_end) {
+			unsigned char tag = *p++;
+			if (mbedtls_asn1_get_len(&p, names_end, &len) != 0)
+				return false;
+			if (tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) && len == ip_len && memcmp(p, ip, ip_len) == 0)
+				return true;
+			p += len;
+		}
+		return false; /* one subjectAltName extension per certificate */
+	}
+	return false;
+}
+
+/* Mbed TLS 2.28 matches a host name against dNSName SANs and the CN only, so
+ * an address would never match. For an IP literal no name is given to Mbed
+ * TLS (and no SNI sent, RFC 6066 §3); the end-entity certificate must list
+ * the exact address as an iPAddress SAN, never the CN (RFC 6125 §6.2.1). */
+static int verify_peer(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	struct mk_conn *c = ctx;
+
+	if (depth != 0 || c->ip_len == 0)
+		return 0;
+	c->ip_mismatch = !cert_has_ip(crt, c->ip, c->ip_len);
+	if (c->ip_mismatch)
+		*flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+	else
+		*flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
+	return 0;
+}
+
 static int tls_setup(struct mk_conn *c, struct mk_error *err)
 {
 	const char *ca = c->cafile != NULL ? c->cafile : MK_SYSTEM_CA;
@@ -137,10 +210,52 @@ static int tls_setup(struct mk_conn *c, struct mk_error *err)
 	mbedtls_ssl_conf_min_version(&c->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
 	mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
 	mbedtls_ssl_conf_rng(&c->conf, mbedtls_ctr_drbg_random, &c->drbg);
-	if (mbedtls_ssl_setup(&c->ssl, &c->conf) != 0 || mbedtls_ssl_set_hostname(&c->ssl, c->host) != 0)
+	if (inet_pton(AF_INET, c->host, c->ip) == 1)
+		c->ip_len = 4;
+	else if (inet_pton(AF_INET6, c->host, c->ip) == 1)
+		c->ip_len = 16;
+	mbedtls_ssl_conf_verify(&c->conf, verify_peer, c);
+	if (mbedtls_ssl_setup(&c->ssl, &c->conf) != 0 ||
+	    mbedtls_ssl_set_hostname(&c->ssl, c->ip_len > 0 ? NULL : c->host) != 0)
 		return mk_error_set(err, MK_ERR_INTERNAL, "TLS setup failed");
 	mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
 	return 0;
+}
+
+/* Say why the certificate failed, and what would help: the hint for an
+ * unknown CA depends on whether a cafile was given. */
+static int untrusted(const struct mk_conn *c, uint32_t flags, struct mk_error *err)
+{
+	char why[512];
+	const char *hint;
+
+	if (c->ip_mismatch)
+		return mk_error_set(err, MK_ERR_CONN,
+				    "the certificate of %s cannot be trusted: it does not list the address %s "
+				    "(a subjectAltName IP:%s is needed; its CN does not count)%s; connect by a "
+				    "host name the certificate names, or give the server a certificate for IP:%s",
+				    c->host, c->host, c->host,
+				    (flags & ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0
+					    ? ", and it also fails other checks"
+					    : "",
+				    c->host);
+	mbedtls_x509_crt_verify_info(why, sizeof(why), "", flags);
+	why[strcspn(why, "\n")] = '\0';
+	if ((flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) && c->cafile != NULL)
+		return mk_error_set(err, MK_ERR_CONN,
+				    "the certificate of %s cannot be trusted (%s); the CA that signed it is not "
+				    "in cafile %s",
+				    c->host, why, c->cafile);
+	if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+		hint = "set cafile for a private CA";
+	else if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)
+		hint = "it was issued for another host name: use a name it was issued for";
+	else if (flags & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE))
+		hint = "check this machine's clock, or ask the server's operator to renew it";
+	else
+		hint = "ask the server's operator";
+	return mk_error_set(err, MK_ERR_CONN, "the certificate of %s cannot be trusted (%s); %s", c->host, why,
+			    hint);
 }
 
 static int tls_handshake(struct mk_conn *c, struct mk_error *err)
@@ -155,14 +270,8 @@ static int tls_handshake(struct mk_conn *c, struct mk_error *err)
 		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
 			continue;
 		flags = mbedtls_ssl_get_verify_result(&c->ssl);
-		if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && flags != 0) {
-			mbedtls_x509_crt_verify_info(why, sizeof(why), "", flags);
-			why[strcspn(why, "\n")] = '\0';
-			return mk_error_set(
-				err, MK_ERR_CONN,
-				"the certificate of %s cannot be trusted (%s); set cafile for a private CA",
-				c->host, why);
-		}
+		if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && flags != 0)
+			return untrusted(c, flags, err);
 		if (r == MBEDTLS_ERR_SSL_TIMEOUT)
 			return mk_error_set(err, MK_ERR_CONN, "TLS handshake with %s timed out", c->host);
 		mbedtls_strerror(r, why, sizeof(why));

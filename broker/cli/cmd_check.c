@@ -57,11 +57,15 @@ int mk_cmd_check(struct mk_cli *cli, int argc, char **argv)
 	for (int proto = 0; proto < 3; proto++) {
 		const struct mk_mail_endpoint *e = proto == 0 ? &a->imap : proto == 1 ? &a->smtp : &a->pop3;
 		const char *pname = proto == 0 ? "imap" : proto == 1 ? "smtp" : "pop3";
-		double t0 = now_ms();
+		double t0 = now_ms(), ms;
+		char server[300];
 		int rc;
 
 		if (e->host == NULL)
 			continue;
+		/* host:port, an IPv6 literal in brackets (RFC 3986 §3.2.2). */
+		snprintf(server, sizeof(server), strchr(e->host, ':') != NULL ? "[%.256s]:%u" : "%.256s:%u",
+			 e->host, e->port);
 		mk_error_init(&err);
 		if (proto == 0) {
 			struct mk_imap *im = NULL;
@@ -78,24 +82,26 @@ int mk_cmd_check(struct mk_cli *cli, int argc, char **argv)
 		}
 		if (rc != 0 && mk_error_to_sysexit(err.cls) > worst)
 			worst = mk_error_to_sysexit(err.cls);
+		ms = now_ms() - t0;
 		if (cli->json) {
-			json_t *o = json_pack("{s:s, s:s+, s:b, s:f}", "protocol", pname, "server", e->host,
-					      "", "ok", rc == 0, "ms", now_ms() - t0);
+			/* Whole milliseconds: sub-millisecond digits are noise. */
+			json_t *o = json_pack("{s:s, s:s, s:b, s:I}", "protocol", pname, "server", server, "ok",
+					      rc == 0, "ms", (json_int_t)(ms + 0.5));
 			char *txt;
 			if (rc != 0) {
 				json_object_set_new(o, "error", json_string(mk_error_class_name(err.cls)));
+				json_object_set_new(o, "exit", json_integer(mk_error_to_sysexit(err.cls)));
 				json_object_set_new(o, "message", json_string(err.msg));
 			}
 			txt = json_dumps(o, JSON_COMPACT);
-			printf("%s%s", checked++ ? "," : "", txt != NULL ? txt : "{}");
+			printf("%s%s", checked ? "," : "", txt != NULL ? txt : "{}");
 			free(txt);
 			json_decref(o);
 		} else if (rc == 0) {
-			printf("%-5s %s:%u  OK  logged in as %s in %.0f ms\n", pname, e->host, e->port,
-			       a->user, now_ms() - t0);
+			printf("%-5s %s  OK  logged in as %s in %.0f ms\n", pname, server, a->user, ms);
 		} else {
-			printf("%-5s %s:%u  FAILED (%s): %s\n", pname, e->host, e->port,
-			       mk_error_class_name(err.cls), err.msg);
+			printf("%-5s %s  FAILED (%s, exit %d): %s\n", pname, server, mk_error_class_name(err.cls),
+			       mk_error_to_sysexit(err.cls), err.msg);
 		}
 		checked++;
 	}

@@ -1,5 +1,6 @@
 #include "broker/cli/mail_login.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -59,6 +60,22 @@ static int open_session(const struct mk_cli *cli, const struct mk_account *a, en
 	return mk_error_set(err, MK_ERR_INTERNAL, "unknown protocol");
 }
 
+/* The refused login and the failed refresh, in one message that is never
+ * cut in the middle: the server's reason first, then why no new token came
+ * and what to do. The class is the refresh's: a provider that cannot be
+ * reached is "try later" (75) even though the server said 535, because the
+ * refusal may be nothing but the server failing to reach the same provider
+ * (Dovecot's introspection); only a grant that is gone asks for a login. */
+static void both_failed(const struct mk_error *refused, struct mk_error *err)
+{
+	bool transient = err->cls == MK_ERR_TEMP || err->cls == MK_ERR_CONN;
+	char refresh[MK_ERROR_MSG_SIZE];
+
+	memcpy(refresh, err->msg, sizeof(refresh));
+	snprintf(err->msg, sizeof(err->msg), "%.400s; no new token could be had%s: %.500s", refused->msg,
+		 transient ? " (try again later)" : "", refresh);
+}
+
 static int login(struct mk_cli *cli, struct mk_broker *b, const char *name, enum proto p,
 		 const struct mk_account **ap, void **r, struct mk_error *err)
 {
@@ -69,9 +86,8 @@ static int login(struct mk_cli *cli, struct mk_broker *b, const char *name, enum
 	mk_error_init(&first);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (mk_broker_token_for(b, name, attempt > 0, ap, &tok, err) != 0) {
-			/* Say both: why the server refused, and why no new token came. */
 			if (attempt > 0)
-				mk_error_prefix(err, "%.400s; a new token could not be had", first.msg);
+				both_failed(&first, err);
 			return -1;
 		}
 		if (endpoint(*ap, p)->host == NULL) {
@@ -85,11 +101,15 @@ static int login(struct mk_cli *cli, struct mk_broker *b, const char *name, enum
 			return 0;
 		}
 		mk_secret_clear_str(&tok);
-		if (!(err->cls == MK_ERR_AUTH && expired && attempt == 0))
+		/* Any refusal gets one refresh, not only those that say the token
+		 * expired: servers rarely say why (Postfix's "535 5.7.8 (reason
+		 * unavailable)"), and only the refresh tells a dead grant (77)
+		 * from a provider that is down (75). */
+		if (!(err->cls == MK_ERR_AUTH && attempt == 0))
 			return -1;
 		first = *err;
-		mk_log(MK_LOG_INFO, "the %s server refused the token; refreshing it and trying once more",
-		       proto_names[p]);
+		mk_log(MK_LOG_INFO, "the %s server refused the token%s; refreshing it and trying once more",
+		       proto_names[p], expired ? " (it says the token expired)" : "");
 	}
 	return -1;
 }

@@ -62,7 +62,8 @@ u=$(date +%s%N)
 	printf '.a line starting with a dot\n..two dots\n.\nGrüße aus Köln, naïve café\r\nCRLF line\rbare CR line\nend\n'
 } >"$work/m1.eml"
 "$MK" send --account xo "$MK_USER2" <"$work/m1.eml" 2>"$work/e1"
-check "send over STARTTLS with XOAUTH2 exits 0 ($?)" test $? = 0 -o -z "$(cat "$work/e1")"
+rc=$?
+check "send over STARTTLS with XOAUTH2 exits 0 ($rc: $(cat "$work/e1"))" test $rc = 0
 f=$(delivered "xo $u" "$MK_USER2")
 check "delivered to bob" test -n "$f"
 check "delivered bytes equal the sent message (dots, 8-bit, line ends)" same_bytes "$work/m1.eml" "$f"
@@ -82,12 +83,20 @@ check "the 10 MB message arrives byte for byte" same_bytes "$work/m2.eml" "$f"
 # 3. -t: recipients from To/Cc/Bcc; the Bcc line is not delivered.
 printf 'From: %s\nTo: Bob <%s>\nBcc: %s\nSubject: t %s\n\nhidden copy\n' "$MK_USER1" "$MK_USER2" "$MK_USER1" "$u" >"$work/m3.eml"
 "$MK" -vv send --account xo -t <"$work/m3.eml" 2>"$work/e3"
-check "send -t exits 0 ($?)" test $? = 0
+rc=$?
+check "send -t exits 0 ($rc)" test $rc = 0
 check "MAIL and both RCPTs went in one pipelined write (RFC 2920)" grep -q 'C: MAIL FROM:<.*RCPT TO:<.*RCPT TO:<' "$work/e3"
 fb=$(delivered "t $u" "$MK_USER2")
 fa=$(delivered "t $u" "$MK_USER1")
 check "-t delivered to the To and the Bcc recipient" test -n "$fb" -a -n "$fa"
 check "no Bcc header in the delivered copy" sh -c "! grep -q '^Bcc:' '$fb'"
+# Postfix's cleanup drops Bcc by itself, so the delivered copy proves little:
+# look at what mailkey put on the wire (the trace of the DATA write, CRLF
+# shown as \x0d\x0a).
+grep -a '^mailkey: trace: C: From: ' "$work/e3" >"$work/e3.data"
+check "the DATA mailkey sent is in the trace, with To and the body" \
+	sh -c "grep -q 'Subject: t $u' '$work/e3.data' && grep -q 'To: Bob <$MK_USER2>' '$work/e3.data' && grep -q 'hidden copy' '$work/e3.data'"
+check "and it has no Bcc line (stripped by mailkey, not by Postfix)" sh -c "! grep -qi 'bcc' '$work/e3.data'"
 
 # 4. msmtp (Debian) with passwordeval "mailkey token".
 umask 077
@@ -142,6 +151,8 @@ printf 'Subject: x\n\nx\n' | MAILKEY_CONFIG=$work/config-other "$MK" send --acco
 rc=$?
 check "a server certificate from another CA is refused (exit 75, $rc)" \
 	sh -c "test $rc = 75 && grep -q 'cannot be trusted' '$work/e6'"
+check "and the hint names the cafile that was given, not 'set cafile' ($(cat "$work/e6"))" \
+	sh -c "grep -qF 'not in cafile $work/other-ca.pem' '$work/e6' && ! grep -q 'set cafile' '$work/e6'"
 (cd "$work" && openssl req -newkey rsa:2048 -nodes -subj "/CN=wrong.example" -keyout w.key -out w.csr 2>/dev/null &&
 	printf 'subjectAltName=DNS:wrong.example\n' >w.ext &&
 	openssl x509 -req -in w.csr -CA "$MK_CA_FILE" -CAkey "$MK_CA_KEY" -CAcreateserial -days 1 -extfile w.ext -out w.pem 2>/dev/null)
@@ -155,4 +166,62 @@ rc=$?
 kill $spid 2>/dev/null
 check "a certificate for another host name is refused (exit 75, $rc)" \
 	sh -c "test $rc = 75 && grep -q 'cannot be trusted' '$work/e7' && grep -qi 'CN' '$work/e7'"
+
+# 7. Servers named by address. The test servers' certificate has
+# IP:127.0.0.1, which Mbed TLS 2.28 does not match by itself.
+sed -e "s|^smtp = localhost:$MK_SMTP_PORT|smtp = 127.0.0.1:$MK_SMTP_PORT|" \
+	-e "s|^smtp = localhost:$MK_SMTPS_PORT|smtp = 127.0.0.1:$MK_SMTPS_PORT|" "$MAILKEY_CONFIG" >"$work/config-ip"
+printf 'From: %s\nSubject: ip %s\n\nby address\n' "$MK_USER1" "$u" |
+	MAILKEY_CONFIG=$work/config-ip "$MK" send --account xo "$MK_USER2" 2>"$work/e8"
+rc=$?
+check "smtp = 127.0.0.1:PORT (STARTTLS) is trusted through its IP SAN (exit $rc: $(cat "$work/e8"))" test $rc = 0
+check "and delivered" test -n "$(delivered "ip $u" "$MK_USER2")"
+printf 'From: %s\nSubject: ips %s\n\nby address\n' "$MK_USER1" "$u" |
+	MAILKEY_CONFIG=$work/config-ip "$MK" send --account ob "$MK_USER2" 2>"$work/e9"
+rc=$?
+check "smtp = 127.0.0.1:PORT (implicit TLS) too (exit $rc: $(cat "$work/e9"))" test $rc = 0
+# A certificate from the right CA whose CN is 127.0.0.1 but whose only SAN is
+# DNS:localhost: an address is matched against IP SANs only, never the CN.
+ipcert() { # name subject san
+	(cd "$work" && openssl req -newkey rsa:2048 -nodes -subj "$2" -keyout "$1.key" -out "$1.csr" 2>/dev/null &&
+		printf 'subjectAltName=%s\n' "$3" >"$1.ext" &&
+		openssl x509 -req -in "$1.csr" -CA "$MK_CA_FILE" -CAkey "$MK_CA_KEY" -CAcreateserial -days 1 \
+			-extfile "$1.ext" -out "$1.pem" 2>/dev/null)
+}
+tls_probe() { # cert host -> $work/probe.err, rc: mailkey against openssl s_server on host
+	local port spid
+	port=$(python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET); s.bind((sys.argv[1],0)); print(s.getsockname()[1])' "$2")
+	openssl s_server -quiet -accept "[$2]:$port" -cert "$work/$1.pem" -key "$work/$1.key" >/dev/null 2>&1 &
+	spid=$!
+	for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/$2/$port") 2>/dev/null && break; sleep 0.1; done
+	printf '[account probe]\nprovider = generic\nissuer = %s\nuser = %s\nclient_id = x\ncafile = %s\nsmtp = %s:%s\ntimeout = 2\n' \
+		"$MK_OP_ISSUER" "$MK_USER1" "$MK_CA_FILE" "$([ "$2" = ::1 ] && echo "[::1]" || echo "$2")" "$port" >"$work/config-probe"
+	printf 'x\n' | "$build/tests/tools/mk-store-seed" "$MAILKEY_STATE_DIR" probe 3600
+	printf 'Subject: x\n\nx\n' | MAILKEY_CONFIG=$work/config-probe "$MK" -vv send --account probe "$MK_USER2" 2>"$work/probe.err"
+	rc=$?
+	kill $spid 2>/dev/null
+	wait $spid 2>/dev/null
+}
+ipcert cnonly "/CN=127.0.0.1" "DNS:localhost"
+tls_probe cnonly 127.0.0.1
+check "a certificate with CN=127.0.0.1 and no IP SAN is refused for 127.0.0.1 (exit 75, $rc)" \
+	sh -c "test $rc = 75 && grep -q 'does not list the address 127.0.0.1' '$work/probe.err'"
+check "and the error says what is missing, not 'set cafile'" \
+	sh -c "grep -q 'IP:127.0.0.1 is needed' '$work/probe.err' && ! grep -q 'set cafile' '$work/probe.err'"
+ipcert other "/CN=x" "IP:127.0.0.2,DNS:localhost"
+tls_probe other 127.0.0.1
+check "an IP SAN for another address does not match (exit 75, $rc)" \
+	sh -c "test $rc = 75 && grep -q 'does not list the address 127.0.0.1' '$work/probe.err'"
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+	ipcert v6 "/CN=x" "IP:::1"
+	tls_probe v6 ::1
+	check "[::1] with a certificate for IP:::1: the handshake succeeds ($(grep -a 'TLS with' "$work/probe.err"))" \
+		grep -q 'TLS with ::1: TLSv1' "$work/probe.err"
+	ipcert v6no "/CN=::1" "IP:127.0.0.1"
+	tls_probe v6no ::1
+	check "[::1] with a certificate for IP:127.0.0.1 only is refused (exit 75, $rc)" \
+		sh -c "test $rc = 75 && grep -q 'does not list the address ::1' '$work/probe.err'"
+else
+	bad "IPv6 loopback ::1 is not available here, so the IPv6 address check cannot run"
+fi
 finish
