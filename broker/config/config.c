@@ -28,6 +28,8 @@ struct acct_state {
 struct mk_config {
 	char *path;
 	char *key_command;
+	char *default_account; /* top-level default_account, or NULL */
+	unsigned default_account_line;
 	struct acct_state accts[MK_CONFIG_MAX_ACCOUNTS];
 	size_t n;
 };
@@ -311,6 +313,11 @@ static int handler(void *user, const char *section, const char *name, const char
 		problem(p, p->line, "unknown key '%s' in [store]", name);
 		return 1;
 	}
+	/* Top-level keys come before the first section. */
+	if (p->cur == NULL && *section == '\0' && strcmp(name, "default_account") == 0) {
+		p->cfg->default_account_line = p->line;
+		return set_str(p, &p->cfg->default_account, value);
+	}
 	if (p->cur == NULL) {
 		problem(p, p->line, "'%s' is outside any section", name);
 		return 1;
@@ -411,6 +418,9 @@ int mk_config_load_stream(const char *path, FILE *fp, struct mk_buf *problems_r,
 		problem(&p, p.line, "cannot parse (out of memory)");
 	for (size_t i = 0; i < cfg->n; i++)
 		finish_account(&p, &cfg->accts[i]);
+	if (cfg->default_account != NULL && mk_config_find(cfg, cfg->default_account) == NULL)
+		problem(&p, cfg->default_account_line, "default_account = %s names no [account %s] section",
+			cfg->default_account, cfg->default_account);
 	if (p.nerr > 0) {
 		mk_config_free(&cfg);
 		return -1;
@@ -431,6 +441,7 @@ void mk_config_free(struct mk_config **cp)
 	}
 	free(c->path);
 	free(c->key_command);
+	free(c->default_account);
 	free(c);
 	*cp = NULL;
 }
@@ -461,6 +472,11 @@ const char *mk_config_path(const struct mk_config *c)
 const char *mk_config_key_command(const struct mk_config *c)
 {
 	return c->key_command;
+}
+
+const char *mk_config_default_account(const struct mk_config *c)
+{
+	return c->default_account;
 }
 
 char *mk_config_default_path(void)

@@ -1,0 +1,3 @@
+# The command line as other programs call it: mailkey as sendmail, and the
+# token/sasl commands' edge cases against the real provider.
+mk_script_test(mail_sendmail COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/mail/sendmail.sh LABEL integration TIMEOUT 300)
