@@ -101,6 +101,11 @@ const struct mk_account *mk_broker_account_at(const struct mk_broker *b, size_t 
 	return mk_config_account_at(b->cfg, i);
 }
 
+const char *mk_broker_default_account(const struct mk_broker *b)
+{
+	return mk_config_default_account(b->cfg);
+}
+
 int mk_broker_load_tokens(struct mk_broker *b, const char *name, struct mk_tokens *r, struct mk_error *err)
 {
 	json_t *doc = NULL;

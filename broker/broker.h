@@ -29,6 +29,8 @@ int mk_broker_account(struct mk_broker *b, const char *name, const struct mk_acc
 		      struct mk_error *err);
 size_t mk_broker_account_count(const struct mk_broker *b);
 const struct mk_account *mk_broker_account_at(const struct mk_broker *b, size_t i);
+/* The configuration's default_account (sendmail mode's choice), or NULL. */
+const char *mk_broker_default_account(const struct mk_broker *b);
 
 /* Stored tokens of an account: 0 found, 1 nothing stored (r cleared), -1 error
  * (MK_ERR_DATA corrupt/wrong key naming the file, MK_ERR_IO). */

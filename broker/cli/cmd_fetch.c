@@ -17,10 +17,17 @@
 #include "mail/pop3.h"
 
 static const char help[] =
-	"usage: mailkey fetch ACCOUNT [--mailbox M] [--maildir DIR] [--json]\n\n"
+	"usage: mailkey fetch ACCOUNT [--mailbox M | --pop3] [--maildir DIR] [--json]\n"
+	"       mailkey fetch ACCOUNT --list\n\n"
 	"Fetch the messages of mailbox M (default INBOX) that were not fetched before into the\n"
 	"Maildir DIR (default ~/Maildir), over IMAP with the account's OAuth token. Messages\n"
-	"stay on the server, unread. Running it again fetches only what is new.\n";
+	"stay on the server, unread. Running it again fetches only what is new.\n\n"
+	"  --mailbox M   the IMAP mailbox to fetch (default INBOX)\n"
+	"  --pop3        fetch the account's POP3 mailbox instead (remembered by UIDL; the\n"
+	"                messages stay on the server)\n"
+	"  --maildir DIR where to deliver (default ~/Maildir; created if missing)\n"
+	"  --list        print the account's IMAP mailboxes, one a line, and fetch nothing\n"
+	"  --json        one JSON line: account, mailbox or protocol, fetched, exists\n";
 
 /* POP3 has no UIDVALIDITY: the UIDLs already fetched are remembered, one a
  * line, and the file is replaced after every message. */

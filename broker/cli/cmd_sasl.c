@@ -13,8 +13,11 @@ static const char help[] =
 	"usage: mailkey sasl ACCOUNT [--mech xoauth2|oauthbearer] [--host HOST --port PORT] [--raw]\n\n"
 	"Print the base64 SASL initial response for ACCOUNT (a valid token, refreshed if due), for mail\n"
 	"programs that want the whole string rather than the token. The mechanism defaults to the\n"
-	"account's (the provider preset's). --host/--port add OAUTHBEARER's host= and port=.\n"
-	"--raw prints the decoded string with ^A shown as \\001 (for debugging; it contains the token).\n";
+	"account's (the provider preset's).\n\n"
+	"  --mech M     xoauth2 or oauthbearer instead of the account's mechanism\n"
+	"  --host H --port P  OAUTHBEARER only: add host= and port= (the server the string is for);\n"
+	"               give both or neither (RFC 7628 defines no default port)\n"
+	"  --raw        print the decoded string, ^A shown as \\001 (debugging; it contains the token)\n";
 
 int mk_cmd_sasl(struct mk_cli *cli, int argc, char **argv)
 {
@@ -58,11 +61,28 @@ int mk_cmd_sasl(struct mk_cli *cli, int argc, char **argv)
 		fprintf(stderr, "mailkey sasl: unknown mechanism '%s' (xoauth2 or oauthbearer)\n", mech_name);
 		return EX_USAGE;
 	}
+	/* host= without port= (or the reverse) is legal OAUTHBEARER, but the
+	 * port depends on the protocol (993, 465, 587...), so no default is
+	 * right; a lone one is almost always a forgotten option. */
+	if ((creds.host != NULL) != (creds.port != 0)) {
+		fprintf(stderr,
+			"mailkey sasl: %s without %s: give both (the server's name and port, e.g. "
+			"--host imap.example.org --port 993) or neither\n",
+			creds.host != NULL ? "--host" : "--port", creds.host != NULL ? "--port" : "--host");
+		return EX_USAGE;
+	}
 	mk_error_init(&err);
-	if (mk_cli_broker(cli, &b, &err) != 0 || mk_broker_token_for(b, name, false, &a, &tok, &err) != 0)
+	if (mk_cli_broker(cli, &b, &err) != 0 || mk_broker_account(b, name, &a, &err) != 0)
 		return mk_cli_fail(cli, "sasl", &err);
 	mech = mech_name != NULL ? mk_sasl_mech_find(mech_name)
 				 : (a->mech == MK_MECH_XOAUTH2 ? &mk_sasl_xoauth2 : &mk_sasl_oauthbearer);
+	if (creds.host != NULL && mech == &mk_sasl_xoauth2) {
+		fprintf(stderr, "mailkey sasl: XOAUTH2 has no host or port field: --host and --port apply to "
+				"OAUTHBEARER only (use --mech oauthbearer, or leave them out)\n");
+		return EX_USAGE;
+	}
+	if (mk_broker_token_for(b, name, false, &a, &tok, &err) != 0)
+		return mk_cli_fail(cli, "sasl", &err);
 	creds.user = a->user;
 	creds.token = tok;
 	mk_buf_init_secret(&raw, 64 * 1024);

@@ -1,35 +1,44 @@
-/* mailkey send: sendmail-compatible submission with an OAuth token.
- * The message is read completely before any connection is made, and the
- * exit status says whether it was accepted: 0 only when the server took it
- * for every recipient, 75 when trying later may work (the caller keeps the
+/* mailkey send, and mailkey called as `sendmail`: submission with an OAuth
+ * token. The message is read completely before any connection is made, and
+ * the exit status says whether it was accepted: 0 only when the server took
+ * it for every recipient, 75 when trying later may work (the caller keeps the
  * message), never 0 for a message that was not sent. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include "broker/cli/cli.h"
-#include "broker/cli/cmd_util.h"
 #include "broker/cli/mail_login.h"
+#include "broker/cli/sendmail_args.h"
+#include "broker/config/config.h"
 #include "common/log.h"
 #include "mail/message.h"
 #include "mail/smtp.h"
 
 #define MK_SEND_MSG_MAX ((size_t)64 << 20)
-#define MK_SEND_RCPT_MAX 1000
 
 static const char help[] =
-	"usage: mailkey send [--account A] [-t] [-f FROM] [-i] [-v] [RECIPIENT...] < message\n\n"
+	"usage: mailkey send [--account A] [-t] [-f FROM] [-F NAME] [-i] [-v] [RECIPIENT...] < message\n"
+	"       sendmail [options] [--] [RECIPIENT...] < message   (mailkey installed as sendmail)\n\n"
 	"Send the RFC 5322 message on standard input through the account's SMTP server, logging in\n"
-	"with a fresh OAuth token (XOAUTH2 or OAUTHBEARER). Usable as a system sendmail.\n\n"
-	"  --account A  the account (default: the only one configured)\n"
-	"  -t           take recipients from To, Cc and Bcc (Bcc is removed before sending)\n"
-	"  -f FROM      envelope sender (default: the account's user)\n"
-	"  -i, -oi      accepted: the message always ends at end of input\n"
-	"  -F, -o*, -B  accepted and ignored, for sendmail compatibility\n\n"
+	"with a fresh OAuth token (XOAUTH2 or OAUTHBEARER).\n\n"
+	"  --account A     the account; without it: the account whose user is the sender (-f, or\n"
+	"                  the From: address), else default_account from the config, else the only one\n"
+	"  -t              also take recipients from To, Cc and Bcc (Bcc is removed before sending)\n"
+	"  -f FROM, -r FROM  envelope sender (default: the account's user); -f '<>' the null sender\n"
+	"  -F NAME         the sender's name, for the From: field added when the message has none\n"
+	"  -v              show the SMTP dialogue (tokens are redacted)\n"
+	"  -i, -oi, -bm    accepted: the message always ends at the end of the input\n"
+	"  -oX..., -OX=Y, -B T, -N D, -R R, -V ID, -h N (as sendmail), -L L, -n, -U, -m, -G\n"
+	"                  accepted and ignored, for sendmail compatibility\n"
+	"  -bs, -bd, -bp, -bi, -q...  refused (exit 64): mailkey only sends one message\n"
+	"  -h, --help      this text (as sendmail: --help only)\n\n"
 	"Exit status: 0 sent to every recipient; 75 try later (nothing or not everything was sent);\n"
-	"77 the account needs `mailkey login`; 69 refused by the server; 64 usage; 65 bad message.\n";
+	"77 the account needs `mailkey login`; 69 refused by the server; 64 usage; 65 bad message;\n"
+	"78 no account could be chosen (set default_account, see `man mailkey`).\n";
 
 static int read_all(FILE *fp, struct mk_buf *out)
 {
@@ -42,110 +51,162 @@ static int read_all(FILE *fp, struct mk_buf *out)
 	return ferror(fp) ? -1 : 0;
 }
 
+/* The account to send with: --account, else the one whose user is the
+ * sender (a mail program that sends for several addresses picks the
+ * account by -f or From:, as msmtp does), else default_account, else the
+ * only one. */
+static int choose_account(struct mk_cli *cli, struct mk_broker *b, const struct mk_sendmail_args *args,
+			  const char *sender, const char **name_r, struct mk_error *err)
+{
+	size_t n = mk_broker_account_count(b);
+	const char *def = mk_broker_default_account(b);
+	char *path;
+
+	if (args->account != NULL) {
+		*name_r = args->account;
+		return 0;
+	}
+	for (size_t i = 0; sender != NULL && *sender != '\0' && i < n; i++)
+		if (strcasecmp(mk_broker_account_at(b, i)->user, sender) == 0) {
+			*name_r = mk_broker_account_at(b, i)->name;
+			mk_log(MK_LOG_DEBUG, "account %s: its user is the sender %s", *name_r, sender);
+			return 0;
+		}
+	if (def != NULL) {
+		*name_r = def;
+		return 0;
+	}
+	if (n == 1) {
+		*name_r = mk_broker_account_at(b, 0)->name;
+		return 0;
+	}
+	path = cli->config_path != NULL ? strdup(cli->config_path) : mk_config_default_path();
+	if (n == 0)
+		mk_error_set(err, MK_ERR_CONFIG,
+			     "no account is configured in %s: add an [account NAME] section",
+			     path != NULL ? path : "the configuration file");
+	else
+		mk_error_set(
+			err, MK_ERR_CONFIG,
+			"%zu accounts are configured and none has user = %s: set `default_account = NAME` "
+			"at the top of %s (before the first section), or choose one with --account NAME",
+			n, sender != NULL && *sender != '\0' ? sender : "the sender (no -f and no From:)",
+			path != NULL ? path : "the configuration file");
+	free(path);
+	return -1;
+}
+
 int mk_cmd_send(struct mk_cli *cli, int argc, char **argv)
 {
-	const char *acct_name = NULL, *from = NULL;
-	const char *rcpts[MK_SEND_RCPT_MAX];
+	struct mk_sendmail_args *args = NULL;
+	const char *rcpts[MK_SENDMAIL_RCPT_MAX], *acct_name = NULL, *from, *verb, *m;
 	size_t nrcpt = 0;
-	bool from_headers = false;
-	struct mk_buf msg, stripped, hdr_rcpts;
+	struct mk_buf msg, out, addrs, sender;
 	struct mk_broker *b;
 	const struct mk_account *a;
 	struct mk_smtp *smtp = NULL;
 	struct mk_error err;
+	bool sendmail_mode;
 	int rc = EX_USAGE;
 
-	if (mk_cli_wants_help(argc, argv, help))
-		return 0;
+	/* argv[0] is "send", or the program's name when it was called as
+	 * sendmail (main.c). */
+	sendmail_mode = strcmp(argv[0], "send") != 0;
+	verb = sendmail_mode ? "sendmail" : "send";
 	mk_buf_init(&msg, MK_SEND_MSG_MAX);
-	mk_buf_init(&stripped, MK_SEND_MSG_MAX);
-	mk_buf_init(&hdr_rcpts, 1 << 20);
+	mk_buf_init(&out, MK_SEND_MSG_MAX + 1024);
+	mk_buf_init(&addrs, (size_t)1 << 20);
+	mk_buf_init(&sender, MK_SENDMAIL_ADDR_MAX + 1);
 	mk_error_init(&err);
-	for (int i = 1; i < argc; i++) {
-		const char *o = argv[i];
-		if (strcmp(o, "--account") == 0 && i + 1 < argc)
-			acct_name = argv[++i];
-		else if (strcmp(o, "-t") == 0)
-			from_headers = true;
-		else if (strcmp(o, "-f") == 0 && i + 1 < argc)
-			from = argv[++i];
-		else if (strncmp(o, "-f", 2) == 0 && o[2] != '\0')
-			from = o + 2;
-		else if (strcmp(o, "-F") == 0 && i + 1 < argc)
-			i++;
-		else if (strcmp(o, "-i") == 0 || strncmp(o, "-o", 2) == 0 || strncmp(o, "-B", 2) == 0 ||
-			 strncmp(o, "-F", 2) == 0)
-			continue;
-		else if (strcmp(o, "-v") == 0)
-			mk_log_set_level(MK_LOG_TRACE);
-		else if (strcmp(o, "--") == 0)
-			continue;
-		else if (o[0] == '-') {
-			fprintf(stderr, "mailkey send: unknown option '%s'\n%s", o, help);
-			goto out;
-		} else if (nrcpt < MK_SEND_RCPT_MAX)
-			rcpts[nrcpt++] = o;
-		else {
-			fprintf(stderr, "mailkey send: more than %d recipients\n", MK_SEND_RCPT_MAX);
+	args = calloc(1, sizeof(*args));
+	if (args == NULL) {
+		rc = EX_OSERR;
+		goto out;
+	}
+	if (mk_sendmail_parse(argc, argv, sendmail_mode, args, &err) != 0) {
+		fprintf(stderr, "mailkey %s: %s; `%s --help` lists the options\n", verb, err.msg,
+			sendmail_mode ? argv[0] : "mailkey send");
+		goto out;
+	}
+	if (args->help) {
+		fputs(help, stdout);
+		rc = 0;
+		goto out;
+	}
+	if (args->verbose > 0)
+		mk_log_set_level(MK_LOG_TRACE);
+	for (size_t i = 0; i < args->nrcpt; i++)
+		if (mk_sendmail_rcpt_addresses(args->rcpts[i], &addrs, &err) != 0) {
+			fprintf(stderr, "mailkey %s: %s\n", verb, err.msg);
 			goto out;
 		}
-	}
 	/* Everything is read before anything is sent: a failure later never
 	 * leaves half a message anywhere. */
 	if (read_all(stdin, &msg) != 0) {
 		mk_error_set(&err, msg.len >= MK_SEND_MSG_MAX ? MK_ERR_DATA : MK_ERR_IO,
 			     "cannot read the message from standard input%s",
 			     msg.len >= MK_SEND_MSG_MAX ? " (larger than 64 MiB)" : "");
-		rc = mk_cli_fail(cli, "send", &err);
+		rc = mk_cli_fail(cli, verb, &err);
 		goto out;
 	}
-	if (from_headers) {
-		if (mk_msg_recipients(msg.data ? msg.data : "", msg.len, &hdr_rcpts) != 0 ||
-		    mk_msg_strip_bcc(msg.data ? msg.data : "", msg.len, &stripped) != 0) {
-			mk_error_set(&err, MK_ERR_DATA, "cannot read the message's header");
-			rc = mk_cli_fail(cli, "send", &err);
+	/* An empty input is sent as an empty message, as sendmail does. */
+	m = msg.data != NULL ? msg.data : "";
+	if (args->read_rcpts && mk_msg_recipients(m, msg.len, &addrs) != 0) {
+		mk_error_set(&err, MK_ERR_DATA, "cannot read the message's header");
+		rc = mk_cli_fail(cli, verb, &err);
+		goto out;
+	}
+	for (char *p = addrs.data, *nl; p != NULL && *p != '\0'; p = nl + 1) {
+		if (nrcpt >= MK_SENDMAIL_RCPT_MAX) {
+			fprintf(stderr, "mailkey %s: more than %d recipients\n", verb, MK_SENDMAIL_RCPT_MAX);
 			goto out;
 		}
-		for (char *p = hdr_rcpts.data, *nl; p != NULL && *p != '\0' && nrcpt < MK_SEND_RCPT_MAX;
-		     p = nl + 1) {
-			nl = strchr(p, '\n');
-			*nl = '\0';
-			rcpts[nrcpt++] = p;
-		}
+		nl = strchr(p, '\n');
+		*nl = '\0';
+		rcpts[nrcpt++] = p;
 	}
 	if (nrcpt == 0) {
-		fprintf(stderr, "mailkey send: no recipients (name them, or use -t to read To/Cc/Bcc)\n");
+		fprintf(stderr, "mailkey %s: no recipients (name them, or use -t to read To/Cc/Bcc)\n", verb);
 		goto out;
 	}
-	if (mk_cli_broker(cli, &b, &err) != 0) {
-		rc = mk_cli_fail(cli, "send", &err);
+	if (args->from == NULL && mk_sendmail_header_from(m, msg.len, &sender) != 0) {
+		mk_error_set(&err, MK_ERR_DATA, "the From: address is too long");
+		rc = mk_cli_fail(cli, verb, &err);
 		goto out;
 	}
-	if (acct_name == NULL) {
-		if (mk_broker_account_count(b) != 1) {
-			fprintf(stderr,
-				"mailkey send: %zu accounts are configured; choose one with --account\n",
-				mk_broker_account_count(b));
-			goto out;
-		}
-		acct_name = mk_broker_account_at(b, 0)->name;
+	if (mk_cli_broker(cli, &b, &err) != 0 ||
+	    choose_account(cli, b, args, args->from != NULL ? args->from : mk_buf_str(&sender), &acct_name,
+			   &err) != 0) {
+		rc = mk_cli_fail(cli, verb, &err);
+		goto out;
 	}
 	if (mk_cli_smtp_login(cli, b, acct_name, &a, &smtp, &err) != 0) {
-		rc = mk_cli_fail(cli, "send", &err);
+		rc = mk_cli_fail(cli, verb, &err);
 		goto out;
 	}
-	if (from == NULL)
-		from = a->user;
-	if (from_headers)
-		rc = mk_smtp_send(smtp, from, rcpts, nrcpt, stripped.data ? stripped.data : "", stripped.len,
-				  NULL, &err);
-	else
-		rc = mk_smtp_send(smtp, from, rcpts, nrcpt, msg.data ? msg.data : "", msg.len, NULL, &err);
-	rc = rc == 0 ? 0 : mk_cli_fail(cli, "send", &err);
+	from = args->from != NULL ? args->from : a->user;
+	/* RFC 5322 §3.6 requires a From: field; programs that call sendmail
+	 * (cron, scripts) often leave it to sendmail, which adds one. */
+	if (!mk_sendmail_has_from(m, msg.len) &&
+	    (mk_sendmail_from_field(args->fullname, *from != '\0' ? from : a->user, &out) != 0 ||
+	     (!mk_sendmail_starts_with_header(m, msg.len) && mk_buf_addc(&out, '\n') != 0))) {
+		mk_error_set(&err, MK_ERR_DATA, "the message is too large");
+		rc = mk_cli_fail(cli, verb, &err);
+		goto out;
+	}
+	if (args->read_rcpts ? mk_msg_strip_bcc(m, msg.len, &out) != 0 : mk_buf_add(&out, m, msg.len) != 0) {
+		mk_error_set(&err, MK_ERR_DATA, "cannot read the message's header");
+		rc = mk_cli_fail(cli, verb, &err);
+		goto out;
+	}
+	rc = mk_smtp_send(smtp, from, rcpts, nrcpt, out.data != NULL ? out.data : "", out.len, NULL, &err);
+	rc = rc == 0 ? 0 : mk_cli_fail(cli, verb, &err);
 out:
 	mk_smtp_close(&smtp);
 	mk_buf_free(&msg);
-	mk_buf_free(&stripped);
-	mk_buf_free(&hdr_rcpts);
+	mk_buf_free(&out);
+	mk_buf_free(&addrs);
+	mk_buf_free(&sender);
+	free(args);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,14 @@ out:
 	return rc;
 }
 
+static bool called_as_sendmail(const char *argv0)
+{
+	const char *base = argv0 != NULL ? strrchr(argv0, '/') : NULL;
+
+	base = base != NULL ? base + 1 : argv0;
+	return base != NULL && strcmp(base, "sendmail") == 0;
+}
+
 /* The whole fast path; 1 = not served here. */
 static int try_fast(int argc, char **argv)
 {
@@ -161,6 +170,10 @@ int main(int argc, char **argv)
 
 	mk_secret_harden_process();
 	mk_store_json_wipe_on_free();
+	/* Called as sendmail (a symlink to this program): every argument is
+	 * sendmail's, none is a mailkey command; mailkey-core sends. */
+	if (argc > 0 && called_as_sendmail(argv[0]))
+		exec_core(argv);
 	rc = try_fast(argc, argv);
 	if (rc != 1)
 		return rc;

@@ -1,6 +1,7 @@
 /* mailkey-core: the full `mailkey` program, git-style subcommands. */
 #include <getopt.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,17 @@ static void usage(FILE *fp)
 	      fp);
 }
 
+/* True when this program was started under the name `sendmail` (a symlink
+ * such as /usr/sbin/sendmail -> mailkey): it then is `mailkey send` with
+ * sendmail's options. */
+static bool called_as_sendmail(const char *argv0)
+{
+	const char *base = argv0 != NULL ? strrchr(argv0, '/') : NULL;
+
+	base = base != NULL ? base + 1 : argv0;
+	return base != NULL && strcmp(base, "sendmail") == 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -61,6 +73,16 @@ int main(int argc, char **argv)
 	mk_store_json_wipe_on_free();
 	cli.config_path = getenv("MAILKEY_CONFIG");
 	cli.state_dir = getenv("MAILKEY_STATE_DIR");
+	if (argc > 0 && called_as_sendmail(argv[0])) {
+		if (mk_cmd_send == NULL) {
+			fprintf(stderr, "mailkey: send is not available in this build\n");
+			return EX_UNAVAILABLE;
+		}
+		rc = mk_cmd_send(&cli, argc, argv);
+		mk_broker_free(&cli.broker);
+		mk_log_forget_secrets();
+		return rc;
+	}
 	/* '+': stop at the command; its own options follow it. */
 	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
 		switch (c) {

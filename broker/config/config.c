@@ -47,6 +47,8 @@ struct acct_state {
 struct mk_config {
 	char *path;
 	char *key_command;
+	char *default_account; /* top-level default_account, or NULL */
+	unsigned default_account_line;
 	struct acct_state accts[MK_CONFIG_MAX_ACCOUNTS];
 	size_t n;
 };
@@ -381,6 +383,11 @@ static int handler(void *user, const char *section, const char *name, const char
 		problem(p, p->line, "unknown key '%s' in [store]", name);
 		return 1;
 	}
+	/* Top-level keys come before the first section. */
+	if (p->cur == NULL && *section == '\0' && strcmp(name, "default_account") == 0) {
+		p->cfg->default_account_line = p->line;
+		return set_str(p, &p->cfg->default_account, value);
+	}
 	if (p->cur == NULL) {
 		problem(p, p->line, "'%s' is outside any section", name);
 		return 1;
@@ -575,6 +582,9 @@ static int load_stream(const char *path, FILE *fp, const struct stat *sb, struct
 		problem(&p, p.line, "read error");
 	for (size_t i = 0; i < cfg->n; i++)
 		finish_account(&p, &cfg->accts[i]);
+	if (cfg->default_account != NULL && mk_config_find(cfg, cfg->default_account) == NULL)
+		problem(&p, cfg->default_account_line, "default_account = %s names no [account %s] section",
+			cfg->default_account, cfg->default_account);
 	if (p.nerr > 0) {
 		mk_config_free(&cfg);
 		return -1;
@@ -595,6 +605,7 @@ void mk_config_free(struct mk_config **cp)
 	}
 	free(c->path);
 	free(c->key_command);
+	free(c->default_account);
 	free(c);
 	*cp = NULL;
 }
@@ -625,6 +636,11 @@ const char *mk_config_path(const struct mk_config *c)
 const char *mk_config_key_command(const struct mk_config *c)
 {
 	return c->key_command;
+}
+
+const char *mk_config_default_account(const struct mk_config *c)
+{
+	return c->default_account;
 }
 
 char *mk_config_default_path(void)

@@ -30,6 +30,8 @@ struct mk_account *mk_config_find(const struct mk_config *c, const char *name);
 const char *mk_config_path(const struct mk_config *c);
 /* [store] key_command, or NULL. */
 const char *mk_config_key_command(const struct mk_config *c);
+/* The top-level default_account (an account that exists), or NULL. */
+const char *mk_config_default_account(const struct mk_config *c);
 
 /* The default config path: $MAILKEY_CONFIG, $XDG_CONFIG_HOME/mailkey/config,
  * ~/.config/mailkey/config. Heap string, NULL on ENOMEM. */
