@@ -376,7 +376,7 @@ int mk_config_load(const char *path, struct mk_buf *problems_r, struct mk_config
 			return mk_error_set(
 				err, MK_ERR_NOINPUT,
 				"no configuration file at %s: create it with an [account NAME] section "
-				"(see docs/config.md)",
+				"(see `man mailkey`, section CONFIGURATION)",
 				path);
 		return mk_error_errno(err, MK_ERR_IO, e, "cannot read %s", path);
 	}
