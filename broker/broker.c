@@ -214,9 +214,9 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 		return mk_error_set(err, MK_ERR_CONSENT,
 				    "account %s has no tokens yet: run `mailkey login %s`", name, name);
 	if (cur.needs_consent) {
-		mk_error_set(err, MK_ERR_CONSENT, "account %s needs a new login (%s): run `mailkey login %s`",
-			     name, cur.last_error ? cur.last_error : "the grant was revoked or expired",
-			     name);
+		mk_error_set(err, MK_ERR_CONSENT, "account %s needs a new login (%s)", name,
+			     cur.last_error ? cur.last_error : "the grant was revoked or expired");
+		mk_error_login_hint(err, name);
 		goto out;
 	}
 	if (usable(&cur, a, force_refresh, NULL))
@@ -259,6 +259,12 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 		mk_store_unlock(b->store);
 		goto hand_out;
 	}
+	/* A server may echo what it was sent: no secret goes into the store,
+	 * the log or the message. */
+	{
+		const char *sec[] = { cur.refresh_token, cur.access_token, cur.id_token, a->client_secret };
+		mk_error_redact(rerr.msg, sizeof(rerr.msg), sec, sizeof(sec) / sizeof(sec[0]));
+	}
 	free(cur.last_error);
 	cur.last_error = strdup(rerr.msg);
 	cur.last_error_at = (int64_t)time(NULL);
@@ -269,8 +275,9 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 		mk_store_unlock(b->store);
 		mk_sig_release(); /* the notify command must not inherit the mask */
 		notify_consent(a);
-		mk_error_set(err, MK_ERR_CONSENT, "refreshing account %s failed: %s (run `mailkey login %s`)",
-			     name, rerr.msg, name);
+		*err = rerr;
+		mk_error_prefix(err, "refreshing account %s failed", name);
+		mk_error_login_hint(err, name);
 		goto out;
 	}
 	/* Transient: the grant is fine and the store stays as it was. Keep

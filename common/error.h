@@ -7,6 +7,7 @@
 #define MK_COMMON_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum mk_error_class {
 	MK_ERR_NONE = 0,
@@ -48,8 +49,36 @@ int mk_error_errno(struct mk_error *err, enum mk_error_class cls, int errnum, co
 	__attribute__((format(printf, 4, 5)));
 
 /* Put "<prefix>: " in front of the current message (context as the error
- * travels up). Keeps the class. */
+ * travels up). Keeps the class. Every message (set, errno, prefix) that does
+ * not fit MK_ERROR_MSG_SIZE keeps its start (the outer context) and its end
+ * (where the "what to do" is) and loses the middle, cut between words and
+ * marked " … ", so no word is ever shown cut. */
 void mk_error_prefix(struct mk_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Make err's message tell the person to run `mailkey login ACCOUNT` exactly
+ * once, naming the account: the generic forms inner layers write
+ * ("`mailkey login`", "`mailkey login ACCOUNT`", "`mailkey refresh ACCOUNT`")
+ * get its name, earlier copies of the hint are dropped with their clause,
+ * and ": run `mailkey login ACCOUNT`" is added when there is none. */
+void mk_error_login_hint(struct mk_error *err, const char *account);
+
+/* The text operations behind the above, on plain strings (pure; for tests and
+ * for the CLI's last pass over what it prints). */
+
+/* Copy src into dst (capacity size > 16), eliding the middle as described at
+ * mk_error_prefix when src does not fit. Returns the length written. */
+size_t mk_error_fit(char *dst, size_t size, const char *src);
+
+/* In place: when s names `mailkey login ...` more than once, drop every
+ * copy but the last, each with its clause ("; run ...", ": run ... again",
+ * " (run ...)"). */
+void mk_error_hint_once(char *s);
+
+/* In place: replace every occurrence of each of the n secrets (NULL and
+ * values shorter than 4 bytes are skipped) in s by "<redacted>"; s has
+ * capacity size and stays NUL-terminated (the end of the text is dropped if
+ * the marks make it longer, never a part of a secret kept). */
+void mk_error_redact(char *s, size_t size, const char *const *secrets, size_t n);
 
 /* The one table from error class to sysexits(3) status. */
 int mk_error_to_sysexit(enum mk_error_class cls);

@@ -20,8 +20,10 @@ int mk_cli_fail(struct mk_cli *cli, const char *verb, const struct mk_error *err
 	char msg[MK_ERROR_MSG_SIZE];
 	int code = mk_error_to_sysexit(err->cls);
 
-	/* Last line of defence: a registered secret never reaches the terminal. */
+	/* Last line of defence: a registered secret never reaches the terminal,
+	 * and where layers each added "run `mailkey login ...`" it is said once. */
 	mk_log_redact(err->msg, msg, sizeof(msg));
+	mk_error_hint_once(msg);
 	if (cli->json) {
 		json_t *o = json_pack("{s:s, s:s, s:s, s:i}", "command", verb, "error",
 				      mk_error_class_name(err->cls), "message", msg, "exit", code);

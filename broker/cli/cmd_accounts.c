@@ -6,6 +6,7 @@
 
 #include "broker/cli/cli.h"
 #include "broker/cli/cmd_util.h"
+#include "broker/config/config.h"
 
 static const char help[] =
 	"usage: mailkey accounts [--json]\n\nList the configured accounts with provider, user "
@@ -36,6 +37,16 @@ int mk_cmd_accounts(struct mk_cli *cli, int argc, char **argv)
 	mk_error_init(&err);
 	if (mk_cli_broker(cli, &b, &err) != 0)
 		return mk_cli_fail(cli, "accounts", &err);
+	if (mk_broker_account_count(b) == 0 && !cli->json) {
+		char *path = cli->config_path != NULL ? strdup(cli->config_path) : mk_config_default_path();
+		/* An empty list is a true answer (exit 0), but say so. */
+		fprintf(stderr,
+			"mailkey accounts: no accounts configured in %s: add an [account NAME] section "
+			"(see `man mailkey`, section CONFIGURATION)\n",
+			path != NULL ? path : "the configuration file");
+		free(path);
+		return 0;
+	}
 	arr = cli->json ? json_array() : NULL;
 	for (size_t i = 0; i < mk_broker_account_count(b); i++) {
 		const struct mk_account *a = mk_broker_account_at(b, i);

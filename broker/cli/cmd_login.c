@@ -74,6 +74,9 @@ int mk_cmd_login(struct mk_cli *cli, int argc, char **argv)
 	 * stored (flow.h); they act once that is done. */
 	if (mk_oauth_login(&op, mode, &t, &err) != 0 || mk_broker_save_tokens(b, name, &t, &err) != 0) {
 		mk_tokens_clear(&t);
+		/* 77 promises the command that helps (mailkey(1), EXIT STATUS). */
+		if (mk_error_to_sysexit(err.cls) == EX_NOPERM)
+			mk_error_login_hint(&err, name);
 		mk_sig_release();
 		return mk_cli_fail(cli, "login", &err);
 	}

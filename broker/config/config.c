@@ -502,7 +502,7 @@ int mk_config_load(const char *path, struct mk_buf *problems_r, struct mk_config
 			return mk_error_set(
 				err, MK_ERR_NOINPUT,
 				"no configuration file at %s: create it with an [account NAME] section "
-				"(see docs/config.md)",
+				"(see `man mailkey`, section CONFIGURATION)",
 				path);
 		if (e == EISDIR)
 			return mk_error_set(err, MK_ERR_CONFIG,

@@ -45,16 +45,25 @@ FILE *mk_oauth_out(const struct mk_oauth_params *p)
 
 void mk_oauth_progress(const struct mk_oauth_params *p, const char *what, int64_t left_s)
 {
+	/* Not a TTY (a log, a pipe): a new line only when the text changes or
+	 * a minute has passed since the last one, so a log is not filled with
+	 * the same line. One login per process, so one state is enough. */
+	static char shown[160];
+	static int64_t shown_left = -1;
 	FILE *fp = mk_oauth_out(p);
 
 	if (left_s < 0)
 		left_s = 0;
-	if (p->progress_is_tty)
+	if (p->progress_is_tty) {
 		fprintf(fp, "\r\033[K%s… %lld:%02lld left", what, (long long)(left_s / 60),
 			(long long)(left_s % 60));
-	else if (left_s % 30 == 0)
+	} else if (strncmp(shown, what, sizeof(shown)) != 0 || shown_left < 0 || shown_left - left_s >= 60 ||
+		   left_s > shown_left) {
 		fprintf(fp, "%s… %lld:%02lld left\n", what, (long long)(left_s / 60),
 			(long long)(left_s % 60));
+		snprintf(shown, sizeof(shown), "%s", what);
+		shown_left = left_s;
+	}
 	fflush(fp);
 }
 

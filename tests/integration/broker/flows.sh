@@ -38,10 +38,14 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 node "$top/tests/browser/consent.mjs" --device-url "$url" --user "$MK_USER1" --deny >"$work/devdeny.json" 2>&1
+crc=$?
+check "the person declines the code in the browser (consent.mjs exit $crc)" test $crc = 0
 wait $pid
 rc=$?
 check "device flow declined in the browser exits 77 (got $rc)" test $rc = 77
 check "and says consent was declined" grep -qiE "declined|denied" "$work/devdeny.err"
+check "and names the command that helps, once" \
+	test "$(grep -o 'mailkey login devdeny`' "$work/devdeny.err" | wc -l)" = 1
 
 # Manual flow: mailkey prints the address; the browser elsewhere ends on an
 # address that does not load; the person pastes it back.

@@ -153,7 +153,7 @@ static void test_missing_file(void **state)
 	(void)state;
 	assert_int_equal(mk_config_load("/nonexistent/mailkey.conf", NULL, &c, &err), -1);
 	assert_int_equal(err.cls, MK_ERR_NOINPUT);
-	assert_non_null(strstr(err.msg, "docs/config.md"));
+	assert_non_null(strstr(err.msg, "see `man mailkey`, section CONFIGURATION"));
 }
 
 /* Not a file: a directory is not "OK, 0 accounts"; a device that never
