@@ -45,51 +45,53 @@ static void test_set_and_prefix(void **state)
 	assert_string_equal(err.msg, "cannot open x: No such file or directory");
 }
 
-/* Overlong messages are cut to MK_ERROR_MSG_SIZE - 1 bytes, the end going
- * first; a prefix goes in front (itself cut to 253 bytes plus ": ") and the
- * old message loses its end to make room. Exact texts, not just "it fits". */
+/* Overlong messages keep their start (outer context) and their last
+ * quarter (hints, innermost reason), joined by " … " (mk_error_fit); with no
+ * spaces to cut at, the cut points are exact. Exact texts, not "it fits". */
+#define ELISION " \xe2\x80\xa6 "
+#define TAIL ((MK_ERROR_MSG_SIZE - 1) / 4)
+#define HEAD (MK_ERROR_MSG_SIZE - 1 - (sizeof(ELISION) - 1) - TAIL)
+
+static void expect_fitted(const char *msg, const char *head, size_t head_len, char tail_ch)
+{
+	char want[MK_ERROR_MSG_SIZE];
+
+	assert_int_equal(strlen(msg), MK_ERROR_MSG_SIZE - 1);
+	memcpy(want, head, head_len);
+	memset(want + head_len, 'a', HEAD - head_len);
+	memcpy(want + HEAD, ELISION, sizeof(ELISION) - 1);
+	memset(want + HEAD + sizeof(ELISION) - 1, tail_ch, TAIL);
+	want[MK_ERROR_MSG_SIZE - 1] = '\0';
+	assert_string_equal(msg, want);
+}
+
 static void test_long_messages_stay_terminated(void **state)
 {
 	struct mk_error err;
-	char big[3000], want[MK_ERROR_MSG_SIZE];
+	char big[3000];
 
 	(void)state;
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	mk_error_set(&err, MK_ERR_PROTO, "%s", big);
-	memset(want, 'a', MK_ERROR_MSG_SIZE - 1);
-	want[MK_ERROR_MSG_SIZE - 1] = '\0';
-	assert_string_equal(err.msg, want);
+	expect_fitted(err.msg, "", 0, 'a');
 
+	/* A prefix goes in front; the end (the old message's last quarter) stays. */
 	mk_error_prefix(&err, "context");
-	memcpy(want, "context: ", 9);
-	memset(want + 9, 'a', MK_ERROR_MSG_SIZE - 1 - 9);
-	assert_string_equal(err.msg, want);
+	expect_fitted(err.msg, "context: ", 9, 'a');
 	assert_int_equal(err.cls, MK_ERR_PROTO);
 
-	/* A 2999-byte prefix: 253 of its bytes, ": ", then the old message's
-	 * first 768 bytes ("context: aaa..."). */
-	big[0] = 'P';
-	mk_error_prefix(&err, "%s", big);
-	memset(want, 'a', sizeof(want));
-	want[0] = 'P';
-	memcpy(want + 253, ": context: ", 11);
-	want[MK_ERROR_MSG_SIZE - 1] = '\0';
-	assert_string_equal(err.msg, want);
-
-	/* errno text appended to a full message is cut, not overflowed */
+	/* errno text appended to a full message keeps its place at the end. */
 	mk_error_errno(&err, MK_ERR_IO, ENOENT, "%s", big);
-	memset(want, 'a', sizeof(want));
-	want[0] = 'P';
-	want[MK_ERROR_MSG_SIZE - 1] = '\0';
-	assert_string_equal(err.msg, want);
-	/* and to a message one byte short of full: ":" fits, nothing more */
-	big[MK_ERROR_MSG_SIZE - 2] = '\0';
-	mk_error_errno(&err, MK_ERR_IO, ENOENT, "%s", big);
-	memcpy(want, big, MK_ERROR_MSG_SIZE - 2);
-	want[MK_ERROR_MSG_SIZE - 2] = ':';
-	want[MK_ERROR_MSG_SIZE - 1] = '\0';
-	assert_string_equal(err.msg, want);
+	assert_int_equal(strlen(err.msg), MK_ERROR_MSG_SIZE - 1);
+	assert_non_null(strstr(err.msg, ELISION));
+	assert_string_equal(err.msg + strlen(err.msg) - strlen(": No such file or directory"),
+			    ": No such file or directory");
+	assert_int_equal(err.cls, MK_ERR_IO);
+	/* a message that fits exactly is not cut at all */
+	big[MK_ERROR_MSG_SIZE - 1] = '\0';
+	mk_error_set(&err, MK_ERR_PROTO, "%s", big);
+	assert_string_equal(err.msg, big);
 }
 
 int main(void)
