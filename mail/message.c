@@ -85,6 +85,14 @@ static bool is_field(const char *name, size_t n, const char *want)
 	return strlen(want) == n && strncasecmp(name, want, n) == 0;
 }
 
+/* A NUL or control byte inside an address (a tab aside, which unfolding
+ * leaves) is a broken message: it would cut the address short for every
+ * string function downstream, so it is refused, not passed on. */
+static bool bad_byte(char c)
+{
+	return ((unsigned char)c < 0x20 && c != '\t') || c == 0x7f;
+}
+
 /* Extract addr-specs from an address list. Angle-bracketed addresses win;
  * otherwise a bare word with '@'. Quoted strings and comments are skipped. */
 static int add_addresses(const char *v, size_t n, struct mk_buf *out)
@@ -132,8 +140,16 @@ static int add_addresses(const char *v, size_t n, struct mk_buf *out)
 			const char *gt = lt != NULL ? memchr(lt, '>', (size_t)(v + end - lt)) : NULL;
 			if (lt != NULL && gt != NULL && gt > lt + 1 &&
 			    memchr(lt, '@', (size_t)(gt - lt)) != NULL) {
-				if (mk_buf_add(out, lt + 1, (size_t)(gt - lt - 1)) != 0 ||
-				    mk_buf_addc(out, '\n') != 0)
+				/* Unfolded (RFC 5322 §2.2.3: CRLF removed), so a
+				 * folded address stays one line of out, never two
+				 * recipients. */
+				for (const char *c = lt + 1; c < gt; c++) {
+					if (*c == '\r' || *c == '\n')
+						continue;
+					if (bad_byte(*c) || mk_buf_addc(out, *c) != 0)
+						return -1;
+				}
+				if (mk_buf_addc(out, '\n') != 0)
 					return -1;
 			}
 		} else {
@@ -157,7 +173,7 @@ static int add_addresses(const char *v, size_t n, struct mk_buf *out)
 					if (gap)
 						words = true; /* words apart: not one address */
 					gap = false;
-					if (mk_buf_addc(out, c) != 0)
+					if (bad_byte(c) || mk_buf_addc(out, c) != 0)
 						return -1;
 				}
 			}

@@ -18,7 +18,8 @@ int mk_msg_to_data(const char *msg, size_t len, struct mk_buf *out);
 bool mk_msg_is_8bit(const char *msg, size_t len);
 
 /* For -t: append the addresses of To, Cc and Bcc (unfolded; "Name <a@b>",
- * groups and quoted names handled) to out, one per line. */
+ * groups and quoted names handled) to out, one per line. -1 when out is full
+ * or an address holds a NUL or control byte (a broken message). */
 int mk_msg_recipients(const char *msg, size_t len, struct mk_buf *out);
 
 /* Copy msg to out without its Bcc header field(s) (RFC 5322 §3.6.3). */

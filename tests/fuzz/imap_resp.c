@@ -27,6 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	mk_imap_parse_line(s, &r);
+	/* tag and code stay inside their arrays, terminated */
+	if (memchr(r.tag, '\0', sizeof(r.tag)) == NULL || memchr(r.code, '\0', sizeof(r.code)) == NULL ||
+	    r.text == NULL || r.after == NULL)
+		__builtin_trap();
 	(void)mk_imap_literal_at_end(s, strlen(s), 1 << 20, &n);
 	(void)mk_imap_has_capability(s, "SASL-IR");
 	(void)mk_imap_parse_search(s, ignore, NULL);

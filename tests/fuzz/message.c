@@ -1,6 +1,7 @@
 // mk-fuzz-libs: mailkey_mail
 /* DATA encoding must never leave a bare CR or LF, nor end the data early;
- * -t recipient extraction and Bcc stripping must not crash. */
+ * -t recipients come out one clean address per line; Bcc stripping must
+ * not crash. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <string.h>
@@ -26,7 +27,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (out.len > 3 && (p == NULL || p != out.data + out.len - 5))
 			__builtin_trap();
 	}
-	(void)mk_msg_recipients((const char *)data, size, &r);
+	/* One address per line: no empty line, no NUL or CR, each with an
+	 * '@' (a split or cut address breaks one of these). */
+	if (mk_msg_recipients((const char *)data, size, &r) == 0) {
+		const char *line = mk_buf_str(&r), *nl;
+		if (strlen(line) != r.len || memchr(line, '\r', r.len) != NULL)
+			__builtin_trap();
+		for (; *line != '\0'; line = nl + 1) {
+			nl = strchr(line, '\n');
+			if (nl == NULL || nl == line || memchr(line, '@', (size_t)(nl - line)) == NULL)
+				__builtin_trap();
+		}
+	}
 	(void)mk_msg_strip_bcc((const char *)data, size, &s);
 	mk_buf_free(&out);
 	mk_buf_free(&r);

@@ -19,6 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	mk_pop3_parse(s, &r);
+	/* the response code stays inside its array, terminated */
+	if (memchr(r.code, '\0', sizeof(r.code)) == NULL || r.text == NULL)
+		__builtin_trap();
 	mk_buf_init(&out, 1 << 16);
 	(void)mk_pop3_multiline_feed(s, strlen(s), &out);
 	(void)mk_pop3_capa_has(s, "STLS");

@@ -153,6 +153,52 @@ static void test_recipients_long_bare(void **state)
 	mk_buf_free(&out);
 }
 
+/* A line break inside <...> (a folded header) split one address into two
+ * recipients, the second made of what followed the fold. Unfolded now. */
+static void test_recipients_folded_angle(void **state)
+{
+	const char *m = "To: Bob <bob@exa\r\n mple.test>, <c@d\n\tx>\r\n\r\nbody\r\n";
+	struct mk_buf out;
+
+	(void)state;
+	mk_buf_init(&out, 4096);
+	assert_int_equal(mk_msg_recipients(m, strlen(m), &out), 0);
+	assert_string_equal(mk_buf_str(&out), "bob@exa mple.test\nc@d\tx\n");
+	mk_buf_free(&out);
+}
+
+/* A NUL inside <...> went into the recipient list, where every string
+ * function stops at it ("b@" and the rest lost; cmd_send's line split found
+ * no newline). Control bytes in an address make the message a data error. */
+static void test_recipients_control_bytes(void **state)
+{
+	static const struct {
+		const char *m;
+		size_t len;
+	} bad[] = {
+		{ "To: Bob <b@\0c>\r\n\r\n", 18 },
+		{ "To: b@\0c\r\n\r\n", 12 },
+		{ "To: <b@\x01"
+		  "c>\r\n\r\n",
+		  14 },
+		{ "Cc: b@c\x7f\r\n\r\n", 12 },
+	};
+	struct mk_buf out;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		mk_buf_init(&out, 4096);
+		if (recipients_exact(bad[i].m, bad[i].len, &out) != -1)
+			fail_msg("case %zu accepted: '%s'", i, mk_buf_str(&out));
+		mk_buf_free(&out);
+	}
+	/* in a display name or a comment they do not matter */
+	mk_buf_init(&out, 4096);
+	assert_int_equal(recipients_exact("To: \"B\x01\" <b@c> (x\x02)\r\n\r\n", 23, &out), 0);
+	assert_string_equal(mk_buf_str(&out), "b@c\n");
+	mk_buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +207,8 @@ int main(void)
 		cmocka_unit_test(test_recipients),
 		cmocka_unit_test(test_recipients_backslash_at_end),
 		cmocka_unit_test(test_recipients_long_bare),
+		cmocka_unit_test(test_recipients_folded_angle),
+		cmocka_unit_test(test_recipients_control_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
