@@ -127,7 +127,8 @@ static bool cert_has_ip(const mbedtls_x509_crt *crt, const unsigned char *ip, si
 	const unsigned char *end = p + crt->v3_ext.len;
 	size_t len;
 
-	if (p == NULL || mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+	if (p == NULL ||
+	    mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
 		return false;
 	end = p + len;
 	while (p < end) {
@@ -135,7 +136,8 @@ static bool cert_has_ip(const mbedtls_x509_crt *crt, const unsigned char *ip, si
 		mbedtls_x509_buf oid;
 		int critical;
 
-		if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+		if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) !=
+		    0)
 			return false;
 		ext_end = p + len;
 		if (mbedtls_asn1_get_tag(&p, ext_end, &oid.len, MBEDTLS_ASN1_OID) != 0)
@@ -151,14 +153,16 @@ static bool cert_has_ip(const mbedtls_x509_crt *crt, const unsigned char *ip, si
 		}
 		/* GeneralNames ::= SEQUENCE OF GeneralName; iPAddress is [7]
 		 * IMPLICIT OCTET STRING, 4 or 16 bytes in network order. */
-		if (mbedtls_asn1_get_tag(&p, ext_end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+		if (mbedtls_asn1_get_tag(&p, ext_end, &len,
+					 MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
 			return false;
 		names_end = p + len;
 		while (p < names_end) {
 			unsigned char tag = *p++;
 			if (mbedtls_asn1_get_len(&p, names_end, &len) != 0)
 				return false;
-			if (tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) && len == ip_len && memcmp(p, ip, ip_len) == 0)
+			if (tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) && len == ip_len &&
+			    memcmp(p, ip, ip_len) == 0)
 				return true;
 			p += len;
 		}
@@ -230,22 +234,24 @@ static int untrusted(const struct mk_conn *c, uint32_t flags, struct mk_error *e
 	const char *hint;
 
 	if (c->ip_mismatch)
-		return mk_error_set(err, MK_ERR_CONN,
-				    "the certificate of %s cannot be trusted: it does not list the address %s "
-				    "(a subjectAltName IP:%s is needed; its CN does not count)%s; connect by a "
-				    "host name the certificate names, or give the server a certificate for IP:%s",
-				    c->host, c->host, c->host,
-				    (flags & ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0
-					    ? ", and it also fails other checks"
-					    : "",
-				    c->host);
+		return mk_error_set(
+			err, MK_ERR_CONN,
+			"the certificate of %s cannot be trusted: it does not list the address %s "
+			"(a subjectAltName IP:%s is needed; its CN does not count)%s; connect by a "
+			"host name the certificate names, or give the server a certificate for IP:%s",
+			c->host, c->host, c->host,
+			(flags & ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0
+				? ", and it also fails other checks"
+				: "",
+			c->host);
 	mbedtls_x509_crt_verify_info(why, sizeof(why), "", flags);
 	why[strcspn(why, "\n")] = '\0';
 	if ((flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) && c->cafile != NULL)
-		return mk_error_set(err, MK_ERR_CONN,
-				    "the certificate of %s cannot be trusted (%s); the CA that signed it is not "
-				    "in cafile %s",
-				    c->host, why, c->cafile);
+		return mk_error_set(
+			err, MK_ERR_CONN,
+			"the certificate of %s cannot be trusted (%s); the CA that signed it is not "
+			"in cafile %s",
+			c->host, why, c->cafile);
 	if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
 		hint = "set cafile for a private CA";
 	else if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)
@@ -254,8 +260,8 @@ static int untrusted(const struct mk_conn *c, uint32_t flags, struct mk_error *e
 		hint = "check this machine's clock, or ask the server's operator to renew it";
 	else
 		hint = "ask the server's operator";
-	return mk_error_set(err, MK_ERR_CONN, "the certificate of %s cannot be trusted (%s); %s", c->host, why,
-			    hint);
+	return mk_error_set(err, MK_ERR_CONN, "the certificate of %s cannot be trusted (%s); %s", c->host,
+			    why, hint);
 }
 
 static int tls_handshake(struct mk_conn *c, struct mk_error *err)

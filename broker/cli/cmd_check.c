@@ -85,8 +85,8 @@ int mk_cmd_check(struct mk_cli *cli, int argc, char **argv)
 		ms = now_ms() - t0;
 		if (cli->json) {
 			/* Whole milliseconds: sub-millisecond digits are noise. */
-			json_t *o = json_pack("{s:s, s:s, s:b, s:I}", "protocol", pname, "server", server, "ok",
-					      rc == 0, "ms", (json_int_t)(ms + 0.5));
+			json_t *o = json_pack("{s:s, s:s, s:b, s:I}", "protocol", pname, "server", server,
+					      "ok", rc == 0, "ms", (json_int_t)(ms + 0.5));
 			char *txt;
 			if (rc != 0) {
 				json_object_set_new(o, "error", json_string(mk_error_class_name(err.cls)));
@@ -100,8 +100,8 @@ int mk_cmd_check(struct mk_cli *cli, int argc, char **argv)
 		} else if (rc == 0) {
 			printf("%-5s %s  OK  logged in as %s in %.0f ms\n", pname, server, a->user, ms);
 		} else {
-			printf("%-5s %s  FAILED (%s, exit %d): %s\n", pname, server, mk_error_class_name(err.cls),
-			       mk_error_to_sysexit(err.cls), err.msg);
+			printf("%-5s %s  FAILED (%s, exit %d): %s\n", pname, server,
+			       mk_error_class_name(err.cls), mk_error_to_sysexit(err.cls), err.msg);
 		}
 		checked++;
 	}

@@ -21,7 +21,7 @@ printf 'fake-token-for-faults\n' | "$build/tests/tools/mk-store-seed" "$w/state"
 
 # start_fake SCRIPT MODE: a fake server in the background; sets $port.
 start_fake() {
-	rm -f "$w/port"
+	rm -f "$w/port" "$w/port.rec"
 	python3 "$1" "$2" "$w/port" "$w/srv.pem" "$w/srv.key" &
 	for _ in $(seq 1 50); do [ -s "$w/port" ] && break; sleep 0.1; done
 	port=$(cat "$w/port")

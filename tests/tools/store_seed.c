@@ -37,7 +37,8 @@ int main(int argc, char **argv)
 
 	if ((argc != 4 && argc != 5) || mk_str_to_uint(ttl_s + past, 86400 * 365, &ttl) != 0 ||
 	    line_opt(line, sizeof(line)) == NULL) {
-		fprintf(stderr, "usage: mk-store-seed STATE_DIR ACCOUNT [-]EXPIRES_IN [TOKEN_ENDPOINT] < token\n");
+		fprintf(stderr,
+			"usage: mk-store-seed STATE_DIR ACCOUNT [-]EXPIRES_IN [TOKEN_ENDPOINT] < token\n");
 		return 64;
 	}
 	t.access_token = line;

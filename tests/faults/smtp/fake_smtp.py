@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A tiny fake SMTP server on 127.0.0.1 for faults a real server won't
 produce. Usage: fake_smtp.py MODE PORTFILE [CERT KEY]. Serves one client, then
-exits. Modes: greet4xx greet5xx garbage hang dropdata inject longline."""
+exits. Every line received is appended to PORTFILE.rec (so a test can check,
+say, that no AUTH was ever sent). Modes: greet4xx greet5xx garbage hang
+dropdata inject longline nostarttls starttls454."""
 import socket
 import ssl
 import sys
@@ -26,8 +28,13 @@ def send(b):
     f.flush()
 
 
+rec = open(portfile + ".rec", "ab", buffering=0)
+
+
 def line():
-    return f.readline()
+    b = f.readline()
+    rec.write(b)
+    return b
 
 
 EHLO = (b"250-fake.example\r\n250-STARTTLS\r\n250-AUTH XOAUTH2 OAUTHBEARER\r\n250 8BITMIME\r\n")
@@ -42,6 +49,21 @@ elif mode == "longline":
 elif mode == "hang":
     send(b"220 fake ESMTP\r\n")
     time.sleep(20)
+elif mode == "nostarttls":
+    # A server (or a man in the middle) that strips STARTTLS from EHLO.
+    send(b"220 fake ESMTP\r\n")
+    line()
+    send(b"250-fake.example\r\n250-AUTH XOAUTH2 OAUTHBEARER\r\n250 8BITMIME\r\n")
+    while line():  # whatever comes next is recorded; answer nothing useful
+        send(b"502 5.5.1 no\r\n")
+elif mode == "starttls454":
+    send(b"220 fake ESMTP\r\n")
+    line()
+    send(EHLO)
+    line()  # STARTTLS
+    send(b"454 4.7.0 TLS not available due to temporary reason\r\n")
+    while line():
+        send(b"502 5.5.1 no\r\n")
 elif mode in ("inject", "dropdata"):
     send(b"220 fake ESMTP\r\n")
     line()

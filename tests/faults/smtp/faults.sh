@@ -22,9 +22,19 @@ check "over-long line: exit 76 ($rc)" sh -c "test $rc = 76 && grep -q 'longer th
 run hang
 check "a server that hangs: exit 75 after the timeout ($rc)" sh -c "test $rc = 75 && grep -q 'did not answer in time' '$w/err'"
 run inject
-check "bytes injected after the STARTTLS reply: exit 76, no AUTH sent ($rc)" \
+check "bytes injected after the STARTTLS reply: exit 76 ($rc)" \
 	sh -c "test $rc = 76 && grep -q 'possible injection' '$w/err'"
+check "and no AUTH was sent (the fake got EHLO and STARTTLS only)" \
+	sh -c "grep -q '^STARTTLS' '$w/port.rec' && ! grep -qi 'AUTH' '$w/port.rec'"
 run dropdata
-check "connection dropped mid-DATA: exit 75, not reported sent ($rc)" \
-	sh -c "test $rc = 75 && grep -q 'may not have been accepted' '$w/err' && ! test -s '$w/out'"
+check "connection dropped mid-DATA: exit 75, says it may not have been accepted ($rc)" \
+	sh -c "test $rc = 75 && grep -q 'may not have been accepted' '$w/err'"
+run nostarttls
+check "no STARTTLS in EHLO: exit 69, says it will not send a token in the clear ($rc)" \
+	sh -c "test $rc = 69 && grep -q 'does not offer STARTTLS; refusing to send a token in the clear' '$w/err'"
+check "the fake got EHLO and no AUTH" sh -c "grep -q '^EHLO' '$w/port.rec' && ! grep -qi 'AUTH' '$w/port.rec'"
+run starttls454
+check "STARTTLS answered 454: exit 75, the server's words shown ($rc)" \
+	sh -c "test $rc = 75 && grep -q 'STARTTLS refused: 454 4.7.0 TLS not available' '$w/err'"
+check "the fake got STARTTLS and no AUTH" sh -c "grep -q '^STARTTLS' '$w/port.rec' && ! grep -qi 'AUTH' '$w/port.rec'"
 finish "smtp faults"

@@ -153,6 +153,9 @@ check "a server certificate from another CA is refused (exit 75, $rc)" \
 	sh -c "test $rc = 75 && grep -q 'cannot be trusted' '$work/e6'"
 check "and the hint names the cafile that was given, not 'set cafile' ($(cat "$work/e6"))" \
 	sh -c "grep -qF 'not in cafile $work/other-ca.pem' '$work/e6' && ! grep -q 'set cafile' '$work/e6'"
+printf 'Subject: cafile %s\n\nx\n' "$u" | MAILKEY_CONFIG=$work/config-other "$MK" --cafile "$MK_CA_FILE" send --account ob "$MK_USER2" 2>"$work/e6b"
+rc=$?
+check "--cafile overrides the account's cafile for the mail connection too (exit $rc: $(cat "$work/e6b"))" test $rc = 0
 (cd "$work" && openssl req -newkey rsa:2048 -nodes -subj "/CN=wrong.example" -keyout w.key -out w.csr 2>/dev/null &&
 	printf 'subjectAltName=DNS:wrong.example\n' >w.ext &&
 	openssl x509 -req -in w.csr -CA "$MK_CA_FILE" -CAkey "$MK_CA_KEY" -CAcreateserial -days 1 -extfile w.ext -out w.pem 2>/dev/null)
