@@ -5,8 +5,9 @@ Used by tests/integration/broker/kill.sh (SIGTERM, SIGINT: must lose nothing)
 and tests/tools/kill-bench (SIGKILL: measured, cannot be deferred).
 
 Until COUNT signals are sent: start `mailkey refresh ACCOUNT` (always a
-token request), wait a random 0..MAX_MS ms, send the signal, reap it. The
-provider's counters tell whether the refresh request reached it before the
+token request), wait a random delay up to MAX_MS ms (by default the time a
+whole refresh takes here, mostly in its second half), send the signal, reap
+it. The provider's counters tell whether the refresh request reached it before the
 process ended: a signal that ended the process after that "landed
 mid-refresh", and then an unkilled `mailkey refresh` must succeed (otherwise
 the next round's refresh is that check). Exit 77 (invalid_grant: the provider
@@ -48,26 +49,34 @@ def main():
     sent = landed = lost = completed = early = odd = 0
     max_ms = args.max_ms
     if max_ms is None:
-        # Calibrate: delays from 0 to the median of five whole refreshes
-        # (process start to exit), so signals fall everywhere in it.
+        # Calibrate on five whole refreshes (process start to exit).
         spans = []
         for _ in range(5):
             t0 = time.monotonic()
             subprocess.run([mk, "refresh", args.account], check=True, stdout=subprocess.DEVNULL)
             spans.append((time.monotonic() - t0) * 1000.0)
         max_ms = sorted(spans)[2]
+    # The request goes out in the second half of a refresh (start-up, config
+    # and store come first): most delays fall in the part from 40 % to the
+    # end, where a signal can cost the grant; one in five anywhere before.
+    lo_ms = 0.4 * max_ms
     rounds = 0
+    last = None  # the provider's count after the previous round, if still current
     # Until COUNT signals were sent (a refresh that ends before its delay
     # gets none), at most 3 * COUNT rounds.
     while sent < args.count and rounds < 3 * args.count:
         rounds += 1
-        before = counts()
+        before = last if last is not None else counts()
         # Popen resets nothing to SIG_IGN, unlike `cmd &` in a script
         # (where SIGINT is ignored), so the child sees the signal as a
         # person's Ctrl-C or a `timeout` would deliver it.
         p = subprocess.Popen([mk, "refresh", args.account], stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)
-        time.sleep(rnd.uniform(0, max_ms) / 1000.0)
+        if rnd.random() < 0.2:
+            delay = rnd.uniform(0, lo_ms)
+        else:
+            delay = rnd.uniform(lo_ms, max_ms)
+        time.sleep(delay / 1000.0)
         if p.poll() is None:
             p.send_signal(sig)
             sent += 1
@@ -75,7 +84,8 @@ def main():
         rc = p.returncode
         if rc == -sig:
             time.sleep(0.01)  # a request sent just before the end may still be in the provider
-        reached = counts() > before
+        last = counts()
+        reached = last > before
         vrc, verr = rc, errtext
         if rc == 0:
             completed += 1
@@ -95,9 +105,11 @@ def main():
             v = subprocess.run([mk, "refresh", args.account], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
             vrc, verr = v.returncode, v.stderr
+            last = None
         if vrc == 77:
             lost += 1
             sys.stderr.write("refresh after the signal exited 77: %s\n" % verr.decode(errors="replace").strip())
+            last = None
             r = subprocess.run(["bash", "-c", args.relogin])
             if r.returncode != 0:
                 sys.stderr.write("relogin failed (%d); stopping\n" % r.returncode)
