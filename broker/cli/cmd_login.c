@@ -62,8 +62,8 @@ int mk_cmd_login(struct mk_cli *cli, int argc, char **argv)
 	/* Before any browser or code: a store that cannot take the tokens
 	 * would throw away the person's consent at the end. */
 	if (mk_broker_check_store(b, &err) != 0) {
-		mk_error_prefix(&err, "account %s: nothing was started because the tokens could not be stored",
-				name);
+		mk_error_prefix(
+			&err, "account %s: nothing was started because the tokens could not be stored", name);
 		return mk_cli_fail(cli, "login", &err);
 	}
 	op.acct = a;

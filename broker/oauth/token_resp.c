@@ -184,9 +184,10 @@ int mk_token_resp_parse(long status, const char *body, size_t len, int64_t now, 
 	}
 	v = json_object_get(doc, "refresh_token");
 	if (v != NULL && !json_is_null(v) && !usable_token(v)) {
-		mk_error_set(err, MK_ERR_PROTO,
-			     "the token endpoint's answer has an unusable refresh_token (empty, not a string, "
-			     "or with control characters)");
+		mk_error_set(
+			err, MK_ERR_PROTO,
+			"the token endpoint's answer has an unusable refresh_token (empty, not a string, "
+			"or with control characters)");
 		goto out;
 	}
 	if (dup_opt(doc, "access_token", &r->access_token) != 0 ||

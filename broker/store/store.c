@@ -229,11 +229,12 @@ static int load_key(struct mk_store *s, bool create, struct mk_error *err)
 				rc = make_key(s, true, err);
 				goto out;
 			}
-			mk_error_set(err, MK_ERR_DATA,
-				     "key file %s is damaged (%zu bytes, expected %d) and the store %s needs it: "
-				     "restore the key file from a backup, or move both files away and run "
-				     "`mailkey login` again",
-				     s->key_path, b.len, MK_STORE_KEY_LEN, s->path);
+			mk_error_set(
+				err, MK_ERR_DATA,
+				"key file %s is damaged (%zu bytes, expected %d) and the store %s needs it: "
+				"restore the key file from a backup, or move both files away and run "
+				"`mailkey login` again",
+				s->key_path, b.len, MK_STORE_KEY_LEN, s->path);
 			goto out;
 		}
 		if (err != NULL && err->cls != MK_ERR_NOINPUT)

@@ -16,7 +16,7 @@ export MK work top MK_USER1 MK_OP_ADMIN MK_OP_ISSUER MK_CA_FILE
 # The driver spreads the delays over the time one whole refresh takes here
 # (tens of ms; more with sanitizers), from process start to exit.
 for sig in TERM INT; do
-	python3 "$top/tests/tools/kill_refresh.py" --signal $sig --count "${MK_KILL_ROUNDS:-100}" ${MK_KILL_MAX_MS:+--max-ms $MK_KILL_MAX_MS} \
+	python3 "$top/tests/tools/kill_refresh.py" --signal $sig --count "${MK_KILL_COUNT:-100}" ${MK_KILL_MAX_MS:+--max-ms $MK_KILL_MAX_MS} \
 		--account short --relogin "bash -c relogin" >"$work/kill-$sig.out" 2>"$work/kill-$sig.err"
 	check "the SIG$sig driver ran" test $? = 0
 	cat "$work/kill-$sig.out"

@@ -43,11 +43,14 @@ static const struct {
 	{ 200, "{\"access_token\":\"at\"}", 0, MK_ERR_NONE, NULL },
 	{ 200, "{\"expires_in\":3600}", -1, MK_ERR_PROTO, "no usable access_token" },
 	{ 200, "{\"access_token\":\"a\\tb\"}", -1, MK_ERR_PROTO, "no usable access_token" },
-	{ 200, "{\"access_token\":\"at\",\"refresh_token\":\"r\\r\\nt\"}", -1, MK_ERR_PROTO, "refresh_token" },
+	{ 200, "{\"access_token\":\"at\",\"refresh_token\":\"r\\r\\nt\"}", -1, MK_ERR_PROTO,
+	  "refresh_token" },
 	{ 200, "{\"access_token\":\"at\",\"refresh_token\":\"rt\\n\"}", -1, MK_ERR_PROTO, "refresh_token" },
 	{ 200, "{\"access_token\":\"at\",\"refresh_token\":\"r\\u0000t\"}", -1, MK_ERR_PROTO, NULL },
-	{ 200, "{\"access_token\":\"at\",\"refresh_token\":\"r\\u0001t\"}", -1, MK_ERR_PROTO, "refresh_token" },
-	{ 200, "{\"access_token\":\"at\",\"refresh_token\":\"r\\u007ft\"}", -1, MK_ERR_PROTO, "refresh_token" },
+	{ 200, "{\"access_token\":\"at\",\"refresh_token\":\"r\\u0001t\"}", -1, MK_ERR_PROTO,
+	  "refresh_token" },
+	{ 200, "{\"access_token\":\"at\",\"refresh_token\":\"r\\u007ft\"}", -1, MK_ERR_PROTO,
+	  "refresh_token" },
 	{ 200, "{\"access_token\":\"at\",\"refresh_token\":\"\"}", -1, MK_ERR_PROTO, "refresh_token" },
 	{ 200, "{\"access_token\":\"at\",\"refresh_token\":7}", -1, MK_ERR_PROTO, "refresh_token" },
 	{ 200, "{\"access_token\":\"at\",\"refresh_token\":null}", 0, MK_ERR_NONE, NULL },
@@ -142,7 +145,8 @@ static void test_token_lifetime_assumed(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-		assert_int_equal(mk_token_resp_parse(200, bodies[i], strlen(bodies[i]), 1000, &t, NULL, &err), 0);
+		assert_int_equal(mk_token_resp_parse(200, bodies[i], strlen(bodies[i]), 1000, &t, NULL, &err),
+				 0);
 		if (t.expires_at != 1000 + MK_TOKENS_ASSUMED_LIFETIME)
 			fail_msg("case %zu: expires_at %lld", i, (long long)t.expires_at);
 		mk_tokens_clear(&t);
