@@ -52,8 +52,12 @@ bad_config() { # description file-content expected-first-line-of-stderr
 	printf '%s\n' "$2" >"$work/bad.conf"
 	exit_is "config check: $1" 78 "$MK" --config "$work/bad.conf" config check
 	same "config check: $1: file, line and reason" "$3" "$(head -1 "$work/err" | sed -E "${4:-}")"
-	exit_is "accounts with $1" 78 "$MK" --config "$work/bad.conf" accounts
-	exit_is "status with $1" 78 "$MK" --config "$work/bad.conf" status
+	local c verb opt
+	for c in accounts status "token a" "sasl a --raw" "revoke a" "logout a" "login a --no-browser"; do
+		read -r verb opt <<<"$c"
+		# shellcheck disable=SC2086
+		exit_is "$c with $1" 78 "$MK" --config "$work/bad.conf" $verb $opt
+	done
 }
 bad_config "a line that is not INI" "garbage line" \
 	"$work/bad.conf:1: not an INI line (expected [section], key = value, or a # comment)"
@@ -308,5 +312,11 @@ exit_is "login --no-browser with the provider down" 75 "$MK" login nb --no-brows
 check "the store is untouched" test "$(sha256sum <"$MAILKEY_STATE_DIR/tokens.store")" = "$sum"
 exit_is "a still-valid token is handed out" 0 "$MK" token nb
 exit_is "and sasl --raw works" 0 "$MK" sasl nb --raw
+account dn "$MK_CLIENT_ID"
+printf 'an-expired-token\nrt-for-a-provider-that-is-down\n' | MK_SEED_TOKEN_ENDPOINT="$MK_OP_ISSUER/token" \
+	"$build/tests/tools/mk-store-seed" "$MAILKEY_STATE_DIR" dn -10
+exit_is "sasl --raw of an expired token with the provider down" 75 "$MK" sasl dn --raw
+exit_is "token of an expired token with the provider down" 75 "$MK" token dn
+check "and no token is printed" test ! -s "$work/out"
 check "no secret in any error output" sh -c "! grep -qF -e '$tok' -e '$tnb' -e '$rt' '$work'/*.err"
 finish
