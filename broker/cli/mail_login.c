@@ -71,7 +71,7 @@ static int login(struct mk_cli *cli, struct mk_broker *b, const char *name, enum
 		if (mk_broker_token_for(b, name, attempt > 0, ap, &tok, err) != 0) {
 			/* Say both: why the server refused, and why no new token came. */
 			if (attempt > 0)
-				mk_error_prefix(err, "%s; a new token could not be had", first.msg);
+				mk_error_prefix(err, "%.400s; a new token could not be had", first.msg);
 			return -1;
 		}
 		if (endpoint(*ap, p)->host == NULL) {

@@ -4,9 +4,7 @@
  * line 1: the access token; optional line 2: a refresh token (empty: none);
  * optional line 3: a stored last_error text. A leading '-' makes the token
  * expired that long ago. $MK_SEED_TOKEN_ENDPOINT sets the grant's token
- * endpoint, $MK_SEED_SCOPE its scope, $MK_SEED_NEEDS_CONSENT=1 marks it.
- *   mk-store-seed STATE_DIR ACCOUNT --show-last-error
- * prints the account's stored last_error (exit 1 if there is none). */
+ * endpoint, $MK_SEED_SCOPE its scope, $MK_SEED_NEEDS_CONSENT=1 marks it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,31 +22,6 @@ static char *line_opt(char *buf, size_t size)
 	return buf[0] != '\0' ? buf : NULL;
 }
 
-static int show_last_error(const char *dir, const char *account)
-{
-	struct mk_store *s = NULL;
-	struct mk_tokens t = { 0 };
-	struct mk_error err;
-	json_t *doc = NULL;
-	int rc = 1;
-
-	mk_error_init(&err);
-	if (mk_store_new(dir, NULL, &s, &err) != 0 || mk_store_read(s, &doc, &err) != 0 ||
-	    mk_store_get(doc, account, &t, &err) != 0) {
-		fprintf(stderr, "mk-store-seed: %s\n", err.msg[0] ? err.msg : "no such account in the store");
-		goto out;
-	}
-	if (t.last_error != NULL) {
-		puts(t.last_error);
-		rc = 0;
-	}
-out:
-	mk_tokens_clear(&t);
-	json_decref(doc);
-	mk_store_free(&s);
-	return rc;
-}
-
 int main(int argc, char **argv)
 {
 	struct mk_store *s = NULL;
@@ -61,8 +34,6 @@ int main(int argc, char **argv)
 	unsigned ttl;
 	int rc = 1;
 
-	if (argc == 4 && strcmp(argv[3], "--show-last-error") == 0)
-		return show_last_error(argv[1], argv[2]);
 	if (argc != 4 || mk_str_to_uint(ttl_s + past, 86400 * 365, &ttl) != 0 ||
 	    line_opt(line, sizeof(line)) == NULL) {
 		fprintf(stderr, "usage: mk-store-seed STATE_DIR ACCOUNT [-]EXPIRES_IN < token\n");

@@ -255,7 +255,7 @@ exit_is "refresh refused by the echoing server" 77 "$MK" token echo
 kill "$echo_pid"
 check "the refusal does not show the refresh token" sh -c "! grep -qF -- '$rt' '$work/err'"
 check "it shows where it was instead" grep -qF "refresh token <redacted> is not valid" "$work/err"
-exit_is "the stored last error, read back" 0 "$build/tests/tools/mk-store-seed" "$MAILKEY_STATE_DIR" echo --show-last-error
+exit_is "the stored last error, read back" 0 "$build/tests/tools/mk-store-show" "$MAILKEY_STATE_DIR" echo
 same "the store keeps it redacted" \
 	"the provider refused: invalid_grant (refresh token <redacted> is not valid): the grant is no longer valid: run \`mailkey login\` again" \
 	"$(cat "$work/out")"
