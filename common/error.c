@@ -52,6 +52,10 @@ size_t mk_error_fit(char *dst, size_t size, const char *src)
 		memcpy(dst, src, len + 1);
 		return len;
 	}
+	if (size < 32) { /* too small to elide: a plain cut */
+		snprintf(dst, size, "%s", src);
+		return strlen(dst);
+	}
 	/* Keep about a quarter for the end: hints and the innermost reason
 	 * are there; the rest is the start with the outer context. */
 	tail = (size - 1) / 4;

@@ -65,8 +65,9 @@ void mk_error_login_hint(struct mk_error *err, const char *account);
 /* The text operations behind the above, on plain strings (pure; for tests and
  * for the CLI's last pass over what it prints). */
 
-/* Copy src into dst (capacity size > 16), eliding the middle as described at
- * mk_error_prefix when src does not fit. Returns the length written. */
+/* Copy src into dst (capacity size), eliding the middle as described at
+ * mk_error_prefix when src does not fit (below 32 bytes, just cut). Returns
+ * the length written. */
 size_t mk_error_fit(char *dst, size_t size, const char *src);
 
 /* In place: when s names `mailkey login ...` more than once, drop every

@@ -1,6 +1,8 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
 
 #include "broker/cli/cli.h"
 #include "common/log.h"
@@ -24,6 +26,12 @@ int mk_cli_fail(struct mk_cli *cli, const char *verb, const struct mk_error *err
 	 * and where layers each added "run `mailkey login ...`" it is said once. */
 	mk_log_redact(err->msg, msg, sizeof(msg));
 	mk_error_hint_once(msg);
+	/* 75 means the same thing whatever failed underneath: say it. */
+	if (code == EX_TEMPFAIL && strstr(msg, "again") == NULL && strstr(msg, "later") == NULL) {
+		struct mk_error t;
+		mk_error_set(&t, err->cls, "%s: try again later", msg);
+		memcpy(msg, t.msg, sizeof(msg));
+	}
 	if (cli->json) {
 		json_t *o = json_pack("{s:s, s:s, s:s, s:i}", "command", verb, "error",
 				      mk_error_class_name(err->cls), "message", msg, "exit", code);

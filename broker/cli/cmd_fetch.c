@@ -215,7 +215,8 @@ fail:
 			mk_secret_free_str(tok);
 			goto again;
 		}
-		mk_error_set(&err, e2.cls, "%.300s; a new token could not be had: %.600s", err.msg, e2.msg);
+		mk_error_prefix(&e2, "%s; a new token could not be had", err.msg);
+		err = e2;
 	}
 	if (got > 0)
 		fprintf(stderr, "mailkey fetch: %zu message%s fetched before the error\n", got,
