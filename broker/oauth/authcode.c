@@ -86,7 +86,8 @@ out:
 	return rc;
 }
 
-static int wait_loopback(const struct mk_oauth_params *p, struct mk_loopback *lb, struct mk_error *err)
+static int wait_loopback(const struct mk_oauth_params *p, struct mk_loopback *lb, bool opened,
+			 struct mk_error *err)
 {
 	unsigned wait_s = p->wait_s ? p->wait_s : 300;
 	int64_t deadline = mk_oauth_now() + wait_s, last = -1;
@@ -109,7 +110,10 @@ static int wait_loopback(const struct mk_oauth_params *p, struct mk_loopback *lb
 				wait_s);
 		}
 		if (now != last) {
-			mk_oauth_progress(p, "waiting for consent in your browser", deadline - now);
+			mk_oauth_progress(p,
+					  opened ? "waiting for consent in your browser"
+						 : "waiting for consent at the address above",
+					  deadline - now);
 			last = now;
 		}
 		usleep(100 * 1000);
@@ -208,6 +212,7 @@ int mk_oauth_authcode(const struct mk_oauth_params *p, const struct mk_endpoints
 	struct mk_loopback *lb = NULL;
 	struct exchange_ctx x = { p, ep, NULL, r };
 	FILE *out = mk_oauth_out(p);
+	bool opened = false;
 	int rc = -1;
 
 	mk_buf_init_secret(&verifier, 256);
@@ -243,10 +248,16 @@ int mk_oauth_authcode(const struct mk_oauth_params *p, const struct mk_endpoints
 		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
+	/* Set before the browser starts: its first request may come at once. */
+	if (lb != NULL)
+		mk_loopback_set_browser_opened(lb, mode == MK_LOGIN_BROWSER);
 	if (mode == MK_LOGIN_BROWSER && mk_oauth_open_browser(p, mk_buf_str(&url)) == 0) {
+		opened = true;
 		fprintf(out, "Opened your browser to sign in to account %s. If it did not open, visit:\n%s\n",
 			a->name, mk_buf_str(&url));
 	} else {
+		if (lb != NULL)
+			mk_loopback_set_browser_opened(lb, false);
 		fprintf(out, "Open this address in a browser to sign in to account %s:\n%s\n", a->name,
 			mk_buf_str(&url));
 	}
@@ -254,7 +265,7 @@ int mk_oauth_authcode(const struct mk_oauth_params *p, const struct mk_endpoints
 	if (mode == MK_LOGIN_MANUAL)
 		rc = manual_finish(p, ep, mk_buf_str(&state), mk_buf_str(&redirect), &x, err);
 	else
-		rc = wait_loopback(p, lb, err);
+		rc = wait_loopback(p, lb, opened, err);
 out:
 	mk_loopback_free(&lb);
 	mk_buf_free(&verifier);
