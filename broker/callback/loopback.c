@@ -165,12 +165,12 @@ int mk_loopback_start(const struct mk_loopback_params *p, struct mk_buf *redirec
 	 * connecting, so a few seconds of silence is never the real callback. */
 	lb->d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD |
-			(MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL),
+			(MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL
+										: MHD_USE_POLL),
 		0, NULL, NULL, on_request, lb, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, lb, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)MK_LOOPBACK_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)MK_LOOPBACK_IDLE_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)MK_LOOPBACK_CONN_MEM, MHD_OPTION_END);
+		(unsigned)MK_LOOPBACK_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MK_LOOPBACK_IDLE_S,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MK_LOOPBACK_CONN_MEM, MHD_OPTION_END);
 	if (lb->d == NULL) {
 		mk_loopback_free(&lb);
 		return mk_error_set(err, MK_ERR_IO, "cannot listen on 127.0.0.1 for the login callback");

@@ -25,7 +25,7 @@ static const char *const allowed[] = {
 };
 
 static const char *const refused[] = {
-	"HTTP://127.0.0.2:9",	       /* uppercase scheme, other host */
+	"HTTP://127.0.0.2:9",		/* uppercase scheme, other host */
 	"http://127.0.0.1@127.0.0.2:9", /* userinfo that looks like the host */
 	"http://127.0.0.1:9@127.0.0.2/",
 	"http://localhost.example.com/", /* prefix of an allowed name */
@@ -81,8 +81,9 @@ static void test_do_refuses(void **state)
 		mk_http_resp_init(&resp);
 		assert_int_equal(mk_http_do(&req, &resp, &err), -1);
 		assert_int_equal(err.cls, MK_ERR_CONFIG);
-		assert_non_null(strstr(err.msg, "refusing plain http") != NULL ? err.msg
-										 : strstr(err.msg, "user name"));
+		assert_non_null(strstr(err.msg, "refusing plain http") != NULL
+					? err.msg
+					: strstr(err.msg, "user name"));
 		mk_http_resp_free(&resp);
 	}
 }
