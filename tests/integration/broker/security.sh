@@ -77,6 +77,26 @@ for f in /dev/zero "$work"; do
 	rc=$?
 	check "config check refuses $f at once (exit 78, got $rc)" test $rc = 78
 done
+# Bad input in the file itself: each named at its line, exit 78.
+base="[account x]\nprovider = generic\nissuer = $MK_OP_ISSUER\nuser = $MK_USER1\n"
+cfgcase() { # description expected-line-text printf-tail [mode]
+	printf "$base$3" >"$work/case.conf"
+	chmod "${4:-600}" "$work/case.conf"
+	"$MK" --config "$work/case.conf" config check >/dev/null 2>"$work/case.err"
+	local rc=$?
+	check "config check: $1 (exit 78, got $rc)" sh -c "test $rc = 78 && grep -qF '$2' '$work/case.err'"
+}
+cfgcase "a NUL in a value" "case.conf:5: this line contains a NUL byte" 'client_id = c\000d\n'
+cfgcase "a 50 KB key at its line" "case.conf:5: this line is 50004 characters long" \
+	"$(head -c 50000 /dev/zero | tr '\0' k) = 1\nclient_id = c\n"
+cfgcase "and the next line keeps its number" "case.conf:6: unknown key" \
+	"$(head -c 50000 /dev/zero | tr '\0' k) = 1\nbogus = 2\nclient_id = c\n"
+cfgcase "an inline client_secret in a file others can read" "case.conf:6: client_secret is in" \
+	'client_id = c\nclient_secret = s\n' 644
+printf "${base}client_id = c\nimap = localhost\nsmtp = localhost\n" >"$work/case.conf"
+chmod 600 "$work/case.conf"
+"$MK" --config "$work/case.conf" config check >"$work/case.out" 2>&1
+check "config check accepts servers without a port (got $?)" grep -q "OK, 1 account" "$work/case.out"
 
 # --- Consent given as the wrong person: refused, both named, nothing stored.
 account wronguser "$MK_CLIENT_ID"
