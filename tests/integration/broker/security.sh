@@ -115,6 +115,24 @@ check "the browser page names both too" \
 	sh -c "grep -qF '$MK_USER2' '$work/bob.json' && grep -qF '$MK_USER1' '$work/bob.json'"
 "$MK" token wronguser >/dev/null 2>&1
 check "no token was stored for it (token exits 77, got $?)" test $? = 77
+# The device flow checks it too.
+account wrongdev "$MK_CLIENT_ID"
+"$MK" login wrongdev --device --timeout 60 2>"$work/wrongdev.err" &
+pid=$!
+url=
+for _ in $(seq 1 100); do
+	url=$(grep -oE 'open http[^ ]*user_code=[^ )]*' "$work/wrongdev.err" | head -1 | cut -d' ' -f2)
+	[ -n "$url" ] && break
+	sleep 0.1
+done
+node "$top/tests/browser/consent.mjs" --device-url "$url" --user "$MK_USER2" >"$work/wrongdev.json" 2>&1
+check "the device code approved as $MK_USER2 in the browser" test $? = 0
+wait $pid
+rc=$?
+check "device login as the wrong person exits 77 (got $rc)" \
+	sh -c "test $rc = 77 && grep -qF '$MK_USER2' '$work/wrongdev.err' && grep -qF '$MK_USER1' '$work/wrongdev.err'"
+"$MK" token wrongdev >/dev/null 2>&1
+check "and stores nothing (token exits 77, got $?)" test $? = 77
 # The right person still gets in (the check can pass).
 # It goes through a browser that first sends a forged callback (wrong
 # state): that page's text for a tab mailkey opened, with no literal backticks.
