@@ -15,6 +15,9 @@
 #define MK_LOOPBACK_CONN_LIMIT 512
 /* Seconds of silence before a connection is dropped. */
 #define MK_LOOPBACK_IDLE_S 3
+/* ...except for the one valid callback, while the code is exchanged (the
+ * token request's own timeout is at most this) and its page is sent. */
+#define MK_LOOPBACK_ANSWER_S 120
 /* Per connection: the callback request with cookies of other local
  * servers fits; a slowloris header does not grow beyond it. */
 #define MK_LOOPBACK_CONN_MEM (32 * 1024)
@@ -103,6 +106,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	lb->answered = true;
 	lb->answered_conn = c;
 	pthread_mutex_unlock(&lb->mu);
+	/* This is the browser with the real answer: the exchange below may take
+	 * longer than the idle timeout, and its page must still arrive. */
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)MK_LOOPBACK_ANSWER_S);
 	if (o == MK_CB_CODE) {
 		rc = lb->p.on_code(lb->p.ctx, q.code, lb->redirect_uri, &err);
 		/* The exchange, the check of who consented or the network: ours
