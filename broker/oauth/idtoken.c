@@ -141,6 +141,12 @@ int mk_oauth_check_user(const struct mk_oauth_params *p, const struct mk_endpoin
 		       "user %s not checked",
 		       a->user);
 	if (r == MK_IDENT_MISMATCH) {
+		struct mk_error e;
+		/* The grant belongs to someone who did not mean to give it to this
+		 * account: hand it back rather than leave it with the provider. */
+		mk_error_init(&e);
+		if (mk_oauth_revoke(p, t, &e) != 0)
+			mk_log(MK_LOG_DEBUG, "revoking the other person's grant: %s", e.msg);
 		mk_error_set(err, MK_ERR_CONSENT,
 			     "consent was given as %s, but account %s is for %s: nothing was stored. Run "
 			     "`mailkey login %s` again and sign in as %s (or change `user` in the config)",

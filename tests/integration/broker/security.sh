@@ -105,11 +105,14 @@ cat >"$work/browser-bob" <<SH
 exec node "$top/tests/browser/consent.mjs" --user "$MK_USER2" --url "\$1" >"$work/bob.json" 2>&1
 SH
 chmod +x "$work/browser-bob"
+rev0=$(counts | json '["revocation"]')
 BROWSER=$work/browser-bob "$MK" login wronguser --timeout 60 2>"$work/bob.err"
 rc=$?
+rev1=$(counts | json '["revocation"]')
 check "consent as $MK_USER2 for an account of $MK_USER1 exits 77 (got $rc)" test $rc = 77
 check "the message names both" sh -c "grep -qF '$MK_USER2' '$work/bob.err' && grep -qF '$MK_USER1' '$work/bob.err'"
 check "and says nothing was stored" grep -q "nothing was stored" "$work/bob.err"
+check "the other person's grant was revoked at the provider ($rev0 -> $rev1 revocations)" test "$rev1" -gt "$rev0"
 wait_file "$work/bob.json"
 check "the browser page names both too" \
 	sh -c "grep -qF '$MK_USER2' '$work/bob.json' && grep -qF '$MK_USER1' '$work/bob.json'"
