@@ -15,6 +15,9 @@
 #define MK_LOOPBACK_CONN_LIMIT 512
 /* Seconds of silence before a connection is dropped. */
 #define MK_LOOPBACK_IDLE_S 3
+/* ...except for the one valid callback, while the code is exchanged (the
+ * token request's own timeout is at most this) and its page is sent. */
+#define MK_LOOPBACK_ANSWER_S 120
 /* Per connection: the callback request with cookies of other local
  * servers fits; a slowloris header does not grow beyond it. */
 #define MK_LOOPBACK_CONN_MEM (32 * 1024)
@@ -27,19 +30,24 @@ struct mk_loopback {
 	bool answered; /* the valid request got its answer page */
 	bool done;     /* ...and it was sent completely */
 	struct MHD_Connection *answered_conn;
+	bool browser_opened; /* chooses the texts of the pages */
 	int result;
 	struct mk_error err;
 };
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, enum mk_web_page page,
-			     const char *account, const char *detail)
+static enum MHD_Result reply(struct mk_loopback *lb, struct MHD_Connection *c, unsigned status,
+			     enum mk_web_page page, const char *detail)
 {
+	struct mk_web_ctx ctx = { lb->p.account, detail, true };
 	struct mk_buf html;
 	struct MHD_Response *resp;
 	enum MHD_Result r;
 
+	pthread_mutex_lock(&lb->mu);
+	ctx.browser_opened = lb->browser_opened;
+	pthread_mutex_unlock(&lb->mu);
 	mk_buf_init(&html, 1 << 16);
-	if (mk_web_render(page, account, detail, &html) != 0) {
+	if (mk_web_render_page(page, &ctx, &html) != 0) {
 		mk_buf_free(&html);
 		return MHD_NO;
 	}
@@ -73,9 +81,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)upload_data_size;
 	(void)con_cls;
 	if (strcmp(method, "GET") != 0)
-		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, MK_WEB_STALE, lb->p.account, NULL);
+		return reply(lb, c, MHD_HTTP_METHOD_NOT_ALLOWED, MK_WEB_STALE, NULL);
 	if (strcmp(url, lb->p.path) != 0)
-		return reply(c, MHD_HTTP_NOT_FOUND, MK_WEB_STALE, lb->p.account, NULL);
+		return reply(lb, c, MHD_HTTP_NOT_FOUND, MK_WEB_STALE, NULL);
 	q.code = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "code");
 	q.state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
 	q.iss = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "iss");
@@ -86,26 +94,36 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (lb->answered) {
 		/* Served once: a replay or a second tab gets nothing. */
 		pthread_mutex_unlock(&lb->mu);
-		return reply(c, MHD_HTTP_GONE, MK_WEB_STALE, lb->p.account, NULL);
+		return reply(lb, c, MHD_HTTP_GONE, MK_WEB_STALE, NULL);
 	}
 	o = mk_cb_judge(&lb->p.expect, &q, &err);
 	if (o == MK_CB_STALE) {
 		pthread_mutex_unlock(&lb->mu);
 		mk_log(MK_LOG_WARN,
 		       "ignored a request to the login listener that does not carry this login's state");
-		return reply(c, MHD_HTTP_BAD_REQUEST, MK_WEB_STALE, lb->p.account, NULL);
+		return reply(lb, c, MHD_HTTP_BAD_REQUEST, MK_WEB_STALE, NULL);
 	}
 	lb->answered = true;
 	lb->answered_conn = c;
 	pthread_mutex_unlock(&lb->mu);
+	/* This is the browser with the real answer: the exchange below may take
+	 * longer than the idle timeout, and its page must still arrive. */
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)MK_LOOPBACK_ANSWER_S);
 	if (o == MK_CB_CODE) {
 		rc = lb->p.on_code(lb->p.ctx, q.code, lb->redirect_uri, &err);
-		r = rc == 0 ? reply(c, MHD_HTTP_OK, MK_WEB_SUCCESS, lb->p.account, NULL)
-			    : reply(c, MHD_HTTP_OK, MK_WEB_ERROR, lb->p.account, err.msg);
-	} else {
+		/* The exchange, the check of who consented or the network: ours
+		 * to explain (the detail says which). */
+		r = rc == 0 ? reply(lb, c, MHD_HTTP_OK, MK_WEB_SUCCESS, NULL)
+			    : reply(lb, c, MHD_HTTP_OK, MK_WEB_FAILED, err.msg);
+	} else if (o == MK_CB_DENIED) {
 		rc = -1;
-		r = reply(c, MHD_HTTP_OK, o == MK_CB_DENIED ? MK_WEB_DENIED : MK_WEB_ERROR, lb->p.account,
-			  o == MK_CB_DENIED ? q.error_description : err.msg);
+		r = reply(lb, c, MHD_HTTP_OK, MK_WEB_DENIED, q.error_description);
+	} else {
+		/* The provider's own error= answer, or a check of ours that failed
+		 * (mix-up `iss`, no code: MK_ERR_PROTO). */
+		bool provider = q.error != NULL && err.cls != MK_ERR_PROTO;
+		rc = -1;
+		r = reply(lb, c, MHD_HTTP_OK, provider ? MK_WEB_ERROR : MK_WEB_FAILED, err.msg);
 	}
 	pthread_mutex_lock(&lb->mu);
 	lb->result = rc;
@@ -153,12 +171,12 @@ int mk_loopback_start(const struct mk_loopback_params *p, struct mk_buf *redirec
 	 * connecting, so a few seconds of silence is never the real callback. */
 	lb->d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD |
-			(MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL),
+			(MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL
+										: MHD_USE_POLL),
 		0, NULL, NULL, on_request, lb, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, lb, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)MK_LOOPBACK_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)MK_LOOPBACK_IDLE_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)MK_LOOPBACK_CONN_MEM, MHD_OPTION_END);
+		(unsigned)MK_LOOPBACK_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MK_LOOPBACK_IDLE_S,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MK_LOOPBACK_CONN_MEM, MHD_OPTION_END);
 	if (lb->d == NULL) {
 		mk_loopback_free(&lb);
 		return mk_error_set(err, MK_ERR_IO, "cannot listen on 127.0.0.1 for the login callback");
@@ -175,6 +193,13 @@ int mk_loopback_start(const struct mk_loopback_params *p, struct mk_buf *redirec
 	}
 	*r = lb;
 	return 0;
+}
+
+void mk_loopback_set_browser_opened(struct mk_loopback *lb, bool opened)
+{
+	pthread_mutex_lock(&lb->mu);
+	lb->browser_opened = opened;
+	pthread_mutex_unlock(&lb->mu);
 }
 
 bool mk_loopback_done(struct mk_loopback *lb, int *result_r, struct mk_error *err)

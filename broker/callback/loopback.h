@@ -29,6 +29,10 @@ struct mk_loopback_params {
 int mk_loopback_start(const struct mk_loopback_params *p, struct mk_buf *redirect_uri_r,
 		      struct mk_loopback **r, struct mk_error *err);
 
+/* Did mailkey open the browser (pages then speak of "the tab mailkey
+ * opened"), or did the person open a printed address? Default: printed. */
+void mk_loopback_set_browser_opened(struct mk_loopback *lb, bool opened);
+
 /* Has the one valid request been answered? Then *result_r is 0 (tokens
  * obtained) or -1 with err set. */
 bool mk_loopback_done(struct mk_loopback *lb, int *result_r, struct mk_error *err);

@@ -65,9 +65,9 @@ struct parse {
 	struct mk_buf *problems;
 	struct mk_error *err;
 	int nerr;
-	size_t bytes;	   /* read so far, capped at MK_CONFIG_MAX_BYTES */
-	bool stop;	   /* the cap was hit: read no more */
-	bool mode_known;   /* mode is the file's (not known for a stream) */
+	size_t bytes;	 /* read so far, capped at MK_CONFIG_MAX_BYTES */
+	bool stop;	 /* the cap was hit: read no more */
+	bool mode_known; /* mode is the file's (not known for a stream) */
 	mode_t mode;
 };
 
@@ -100,7 +100,8 @@ static char *reader(char *str, int num, void *stream)
 	/* One whole physical line, however long: only what fits goes to inih. */
 	for (; c != EOF; c = getc(p->fp)) {
 		if (++p->bytes > MK_CONFIG_MAX_BYTES) {
-			problem(p, p->line, "the file is larger than %u bytes: is this the configuration file?",
+			problem(p, p->line,
+				"the file is larger than %u bytes: is this the configuration file?",
 				MK_CONFIG_MAX_BYTES);
 			p->stop = true;
 			return NULL;
@@ -116,9 +117,11 @@ static char *reader(char *str, int num, void *stream)
 	str[n] = '\0';
 	if (nul || len + 1 > (size_t)num - 1) {
 		if (nul)
-			problem(p, p->line, "this line contains a NUL byte: remove it (is this a text file?)");
+			problem(p, p->line,
+				"this line contains a NUL byte: remove it (is this a text file?)");
 		else
-			problem(p, p->line, "this line is %zu characters long; the limit is %d", len, num - 2);
+			problem(p, p->line, "this line is %zu characters long; the limit is %d", len,
+				num - 2);
 		str[0] = '\0'; /* nothing of it is used */
 		return str;
 	}
@@ -180,7 +183,7 @@ static int set_server(struct parse *p, struct mk_mail_endpoint *e, const char *v
 	}
 	if (colon != NULL && v[0] != '[' && strchr(v, ':') != colon)
 		colon = NULL; /* bare IPv6 address */
-	if (v[0] == '[') { /* "[v6]" or "[v6]:port": only a colon after ']' */
+	if (v[0] == '[') {    /* "[v6]" or "[v6]:port": only a colon after ']' */
 		const char *rb = strchr(v, ']');
 		colon = rb != NULL && rb[1] == ':' ? rb + 1 : NULL;
 	}
@@ -202,7 +205,7 @@ static int set_server(struct parse *p, struct mk_mail_endpoint *e, const char *v
 	 * after this key). No port: chosen from the mode in finish_account. */
 	if (!*tls_set)
 		e->tls = (port == 587 || port == 143 || port == 110 || port == 25) ? MK_TLS_STARTTLS
-										    : MK_TLS_IMPLICIT;
+										   : MK_TLS_IMPLICIT;
 	return 1;
 }
 
@@ -518,20 +521,22 @@ int mk_config_load(const char *path, struct mk_buf *problems_r, struct mk_config
 	if (S_ISDIR(sb.st_mode)) {
 		close(fd);
 		return mk_error_set(err, MK_ERR_CONFIG,
-				    "%s is a directory: give the configuration file (e.g. %s/config)", path, path);
+				    "%s is a directory: give the configuration file (e.g. %s/config)", path,
+				    path);
 	}
 	/* A device or FIFO never ends (/dev/zero) or blocks; a huge file is a
 	 * mistake. */
 	if (!S_ISREG(sb.st_mode)) {
 		close(fd);
-		return mk_error_set(err, MK_ERR_CONFIG, "%s is not a regular file: give the configuration file",
-				    path);
+		return mk_error_set(err, MK_ERR_CONFIG,
+				    "%s is not a regular file: give the configuration file", path);
 	}
 	if (sb.st_size > (off_t)MK_CONFIG_MAX_BYTES) {
 		close(fd);
-		return mk_error_set(err, MK_ERR_CONFIG,
-				    "%s is %lld bytes, more than a configuration can be (%u): is it the right file?",
-				    path, (long long)sb.st_size, MK_CONFIG_MAX_BYTES);
+		return mk_error_set(
+			err, MK_ERR_CONFIG,
+			"%s is %lld bytes, more than a configuration can be (%u): is it the right file?",
+			path, (long long)sb.st_size, MK_CONFIG_MAX_BYTES);
 	}
 	fp = fdopen(fd, "r");
 	if (fp == NULL) {

@@ -245,11 +245,16 @@ int mk_oauth_authcode(const struct mk_oauth_params *p, const struct mk_endpoints
 		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
+	/* Set before the browser starts: its first request may come at once. */
+	if (lb != NULL)
+		mk_loopback_set_browser_opened(lb, mode == MK_LOGIN_BROWSER);
 	if (mode == MK_LOGIN_BROWSER && mk_oauth_open_browser(p, mk_buf_str(&url)) == 0) {
 		opened = true;
 		fprintf(out, "Opened your browser to sign in to account %s. If it did not open, visit:\n%s\n",
 			a->name, mk_buf_str(&url));
 	} else {
+		if (lb != NULL)
+			mk_loopback_set_browser_opened(lb, false);
 		fprintf(out, "Open this address in a browser to sign in to account %s:\n%s\n", a->name,
 			mk_buf_str(&url));
 	}

@@ -88,8 +88,9 @@ static int url_check(const char *url, CURLU **uh_r, bool *plain_r, struct mk_err
 		return mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 	uc = curl_url_set(u, CURLUPART_URL, url, 0);
 	if (uc != CURLUE_OK) {
-		mk_error_set(err, MK_ERR_CONFIG, "'%s' is not a valid URL (%s): write it as https://HOST/PATH",
-			     url, curl_url_strerror(uc));
+		mk_error_set(err, MK_ERR_CONFIG,
+			     "'%s' is not a valid URL (%s): write it as https://HOST/PATH", url,
+			     curl_url_strerror(uc));
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
@@ -114,15 +115,13 @@ static int url_check(const char *url, CURLU **uh_r, bool *plain_r, struct mk_err
 		if (plain_r != NULL)
 			*plain_r = true;
 		rc = 0;
-	}
-	else if (strcasecmp(scheme, "http") == 0)
+	} else if (strcasecmp(scheme, "http") == 0)
 		mk_error_set(err, MK_ERR_CONFIG,
 			     "refusing plain http to %s (%s): codes and tokens must not travel in the clear; "
 			     "use https (plain http is only for 127.0.0.1, [::1] and localhost)",
 			     host, url);
 	else
-		mk_error_set(err, MK_ERR_CONFIG, "'%s' uses scheme '%s': only https is allowed", url,
-			     scheme);
+		mk_error_set(err, MK_ERR_CONFIG, "'%s' uses scheme '%s': only https is allowed", url, scheme);
 out:
 	curl_free(scheme);
 	curl_free(host);

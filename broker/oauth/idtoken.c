@@ -22,7 +22,8 @@ int mk_idtoken_payload(const char *jwt, struct mk_buf *out, struct mk_error *err
 	 * serves only to tell whether the right person consented. */
 	b = a != NULL ? strchr(a + 1, '.') : NULL;
 	if (a == NULL || b == NULL || b == a + 1 || strchr(b + 1, '.') != NULL)
-		return mk_error_set(err, MK_ERR_PROTO, "the ID token is not a JWT (header.payload.signature)");
+		return mk_error_set(err, MK_ERR_PROTO,
+				    "the ID token is not a JWT (header.payload.signature)");
 	if (mk_base64url_decode(a + 1, (size_t)(b - a - 1), out) != 0)
 		return mk_error_set(err, MK_ERR_PROTO, "the ID token's payload is not base64url");
 	return 0;
@@ -119,8 +120,8 @@ int mk_oauth_check_user(const struct mk_oauth_params *p, const struct mk_endpoin
 		struct mk_error e;
 		mk_error_init(&e);
 		if (mk_idtoken_payload(t->id_token, &payload, &e) == 0)
-			r = mk_ident_judge(payload.data != NULL ? payload.data : "", payload.len, a->user, &who,
-					   &e);
+			r = mk_ident_judge(payload.data != NULL ? payload.data : "", payload.len, a->user,
+					   &who, &e);
 		if (r < 0) {
 			if (e.cls == MK_ERR_INTERNAL) {
 				*err = e;
@@ -140,6 +141,12 @@ int mk_oauth_check_user(const struct mk_oauth_params *p, const struct mk_endpoin
 		       "user %s not checked",
 		       a->user);
 	if (r == MK_IDENT_MISMATCH) {
+		struct mk_error e;
+		/* The grant belongs to someone who did not mean to give it to this
+		 * account: hand it back rather than leave it with the provider. */
+		mk_error_init(&e);
+		if (mk_oauth_revoke(p, t, &e) != 0)
+			mk_log(MK_LOG_DEBUG, "revoking the other person's grant: %s", e.msg);
 		mk_error_set(err, MK_ERR_CONSENT,
 			     "consent was given as %s, but account %s is for %s: nothing was stored. Run "
 			     "`mailkey login %s` again and sign in as %s (or change `user` in the config)",

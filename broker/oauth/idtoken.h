@@ -26,7 +26,8 @@ int mk_idtoken_payload(const char *jwt, struct mk_buf *out, struct mk_error *err
  * MK_IDENT_MISMATCH who_r gets the first of those claims (what to show).
  * Returns the enum, or -1 with MK_ERR_PROTO for JSON that is not an
  * object. Pure. */
-int mk_ident_judge(const char *json, size_t len, const char *user, struct mk_buf *who_r, struct mk_error *err);
+int mk_ident_judge(const char *json, size_t len, const char *user, struct mk_buf *who_r,
+		   struct mk_error *err);
 
 /* After a flow: refuse tokens obtained by someone other than the account's
  * user. Uses the ID token when it names the person, else the userinfo

@@ -1,8 +1,12 @@
 /* The plain-http guard (broker/oauth/http.c) with the inputs of the outside
  * review and their relatives, and `config check` applying it. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "broker/config/config.h"
@@ -25,7 +29,7 @@ static const char *const allowed[] = {
 };
 
 static const char *const refused[] = {
-	"HTTP://127.0.0.2:9",	       /* uppercase scheme, other host */
+	"HTTP://127.0.0.2:9",		/* uppercase scheme, other host */
 	"http://127.0.0.1@127.0.0.2:9", /* userinfo that looks like the host */
 	"http://127.0.0.1:9@127.0.0.2/",
 	"http://localhost.example.com/", /* prefix of an allowed name */
@@ -81,9 +85,74 @@ static void test_do_refuses(void **state)
 		mk_http_resp_init(&resp);
 		assert_int_equal(mk_http_do(&req, &resp, &err), -1);
 		assert_int_equal(err.cls, MK_ERR_CONFIG);
-		assert_non_null(strstr(err.msg, "refusing plain http") != NULL ? err.msg
-										 : strstr(err.msg, "user name"));
+		assert_non_null(strstr(err.msg, "refusing plain http") != NULL
+					? err.msg
+					: strstr(err.msg, "user name"));
 		mk_http_resp_free(&resp);
+	}
+}
+
+/* A hand-written server: no real one here redirects elsewhere. It answers
+ * one request with a redirect to plain http on another host. */
+struct redirector {
+	int fd;
+	const char *location;
+};
+
+static void *redirect_once(void *arg)
+{
+	struct redirector *r = arg;
+	char buf[4096], resp[512];
+	int c = accept(r->fd, NULL, NULL);
+
+	if (c >= 0) {
+		ssize_t n = recv(c, buf, sizeof(buf), 0);
+		int len = snprintf(resp, sizeof(resp),
+				   "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n"
+				   "Connection: close\r\n\r\n",
+				   r->location);
+		if (n > 0 && send(c, resp, (size_t)len, 0) < 0)
+			perror("send");
+		close(c);
+	}
+	return NULL;
+}
+
+/* Redirects are never followed (and could only go to https): the caller
+ * sees the 302. Were it followed to 127.0.0.2:9, where nothing listens, the
+ * request would fail with MK_ERR_TEMP instead. */
+static void test_no_redirect_to_plain_http(void **state)
+{
+	static const char *const targets[] = { "http://127.0.0.2:9/x", "HTTP://localhost.example.com:9/",
+					       "https://127.0.0.2:9/" };
+	(void)state;
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		struct sockaddr_in sa = { 0 };
+		socklen_t sl = sizeof(sa);
+		struct redirector r = { socket(AF_INET, SOCK_STREAM, 0), targets[i] };
+		struct mk_http_req req = { 0 };
+		struct mk_http_resp resp;
+		struct mk_error err;
+		pthread_t th;
+		char url[64];
+
+		assert_true(r.fd >= 0);
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(bind(r.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		assert_int_equal(listen(r.fd, 1), 0);
+		assert_int_equal(getsockname(r.fd, (struct sockaddr *)&sa, &sl), 0);
+		assert_int_equal(pthread_create(&th, NULL, redirect_once, &r), 0);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/.well-known/x", (unsigned)ntohs(sa.sin_port));
+		req.url = url;
+		req.timeout_s = 10;
+		mk_http_resp_init(&resp);
+		if (mk_http_do(&req, &resp, &err) != 0)
+			fail_msg("%s: %s", targets[i], err.msg);
+		assert_int_equal(resp.status, 302);
+		mk_http_resp_free(&resp);
+		pthread_join(th, NULL);
+		close(r.fd);
 	}
 }
 
@@ -130,6 +199,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_guard),
 		cmocka_unit_test(test_do_refuses),
+		cmocka_unit_test(test_no_redirect_to_plain_http),
 		cmocka_unit_test(test_config_flags_urls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

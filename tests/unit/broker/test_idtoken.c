@@ -39,16 +39,19 @@ static void test_judge(void **state)
 
 	(void)state;
 	mk_buf_init(&who, 1024);
-	assert_int_equal(judge_jwt("{\"sub\":\"1\",\"email\":\"Alice@Example.test\"}", "alice@example.test", &who),
-			 MK_IDENT_MATCH);
-	assert_int_equal(judge_jwt("{\"sub\":\"1\",\"email\":\"bob@example.test\"}", "alice@example.test", &who),
-			 MK_IDENT_MISMATCH);
+	assert_int_equal(
+		judge_jwt("{\"sub\":\"1\",\"email\":\"Alice@Example.test\"}", "alice@example.test", &who),
+		MK_IDENT_MATCH);
+	assert_int_equal(
+		judge_jwt("{\"sub\":\"1\",\"email\":\"bob@example.test\"}", "alice@example.test", &who),
+		MK_IDENT_MISMATCH);
 	assert_string_equal(mk_buf_str(&who), "bob@example.test");
 	assert_int_equal(judge_jwt("{\"preferred_username\":\"bob@x\"}", "alice@x", &who), MK_IDENT_MISMATCH);
 	assert_string_equal(mk_buf_str(&who), "bob@x");
 	/* Any of the claims may name the user (Microsoft: upn / preferred_username
 	 * can differ from email). */
-	assert_int_equal(judge_jwt("{\"email\":\"alias@x\",\"upn\":\"alice@x\"}", "alice@x", &who), MK_IDENT_MATCH);
+	assert_int_equal(judge_jwt("{\"email\":\"alias@x\",\"upn\":\"alice@x\"}", "alice@x", &who),
+			 MK_IDENT_MATCH);
 	assert_int_equal(judge_jwt("{\"sub\":\"alice@x\"}", "alice@x", &who), MK_IDENT_UNKNOWN);
 	assert_int_equal(judge_jwt("{\"email\":\"\"}", "alice@x", &who), MK_IDENT_UNKNOWN);
 	assert_int_equal(judge_jwt("{\"email\":7}", "alice@x", &who), MK_IDENT_UNKNOWN);
