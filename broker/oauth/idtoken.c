@@ -71,9 +71,12 @@ int mk_ident_judge(const char *json, size_t len, const char *user, struct mk_buf
 }
 
 /* The userinfo answer (OIDC Core §5.3), for servers whose ID token (or the
- * lack of one) does not say who consented. */
+ * lack of one) does not say who consented. An endpoint that fails counts as
+ * "not said": the check is there for a person who picked the wrong account
+ * at the provider, and a login should not fail because an optional
+ * endpoint is down. */
 static int userinfo(const struct mk_oauth_params *p, const struct mk_endpoints *ep, const struct mk_tokens *t,
-		    struct mk_buf *who, struct mk_error *err)
+		    struct mk_buf *who)
 {
 	struct mk_http_req req = { 0 };
 	struct mk_http_resp resp;
@@ -82,7 +85,6 @@ static int userinfo(const struct mk_oauth_params *p, const struct mk_endpoints *
 
 	if (ep->userinfo == NULL || t->access_token == NULL)
 		return MK_IDENT_UNKNOWN;
-	(void)err;
 	mk_http_resp_init(&resp);
 	req.url = ep->userinfo;
 	req.cafile = p->acct->cafile;
@@ -132,9 +134,7 @@ int mk_oauth_check_user(const struct mk_oauth_params *p, const struct mk_endpoin
 		}
 	}
 	if (r == MK_IDENT_UNKNOWN)
-		r = userinfo(p, ep, t, &who, err);
-	if (r < 0)
-		goto out;
+		r = userinfo(p, ep, t, &who);
 	if (r == MK_IDENT_UNKNOWN)
 		mk_log(MK_LOG_DEBUG,
 		       "the provider did not say who consented (no email, preferred_username or upn): "

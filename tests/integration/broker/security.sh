@@ -136,6 +136,24 @@ check "device login as the wrong person exits 77 (got $rc)" \
 	sh -c "test $rc = 77 && grep -qF '$MK_USER2' '$work/wrongdev.err' && grep -qF '$MK_USER1' '$work/wrongdev.err'"
 "$MK" token wrongdev >/dev/null 2>&1
 check "and stores nothing (token exits 77, got $?)" test $? = 77
+# A provider whose ID token names nobody: the userinfo answer says who it
+# was (the test provider's client "userinfoclient", see server.mjs).
+account wrongui userinfoclient
+cat >"$work/browser-bob2" <<SH
+#!/bin/sh
+exec node "$top/tests/browser/consent.mjs" --user "$MK_USER2" --url "\$1" >"$work/bob2.json" 2>&1
+SH
+chmod +x "$work/browser-bob2"
+me0=$(grep -c ' GET /me 200 ' "$work/srv/op.log")
+BROWSER=$work/browser-bob2 "$MK" login wrongui --timeout 60 2>"$work/bob2.err"
+rc=$?
+me1=$(grep -c ' GET /me 200 ' "$work/srv/op.log")
+check "mailkey asked the userinfo endpoint ($me0 -> $me1 answers)" test "$me1" -gt "$me0"
+check "consent as $MK_USER2, known from userinfo only, exits 77 (got $rc)" \
+	sh -c "test $rc = 77 && grep -qF '$MK_USER2' '$work/bob2.err'"
+account rightui userinfoclient
+BROWSER=$(browser approve "$work/rightui.json") "$MK" login rightui --timeout 60 2>"$work/rightui.err"
+check "and as $MK_USER1 it succeeds (got $?)" test $? = 0
 # The right person still gets in (the check can pass).
 # It goes through a browser that first sends a forged callback (wrong
 # state): that page's text for a tab mailkey opened, with no literal backticks.

@@ -60,6 +60,9 @@ const configuration = {
     nativeClient('mailclient'),
     // Same, but its access tokens live MK_SHORT_TTL seconds.
     nativeClient('shortlived'),
+    // Same, but its ID tokens name nobody (sub only, no email): who
+    // consented is only in the userinfo answer, as with some providers.
+    nativeClient('userinfoclient'),
     // A confidential client (secret in MK_CONF_CLIENT_SECRET_FILE), HTTP
     // Basic only: oidc-provider accepts exactly the registered method.
     {
@@ -93,7 +96,11 @@ const configuration = {
   pkce: { required: () => true },
   async findAccount(ctx, id) {
     if (!users.has(id)) return undefined;
-    return { accountId: id, claims: () => ({ sub: id, email: id, email_verified: true }) };
+    const bare = ctx.oidc?.client?.clientId === 'userinfoclient';
+    return {
+      accountId: id,
+      claims: (use) => (use === 'id_token' && bare ? { sub: id } : { sub: id, email: id, email_verified: true }),
+    };
   },
   // Copied into the introspection response: Dovecot's username_attribute.
   extraTokenClaims(ctx, token) {
