@@ -1,9 +1,10 @@
 /* The engine's only network I/O: a TCP connection with timeouts, optionally
  * wrapped in TLS (implicit, or upgraded by STARTTLS), read line by line.
  *
- * TLS is Mbed TLS with MBEDTLS_SSL_VERIFY_REQUIRED, the host name checked,
- * TLS 1.2 minimum, CAs from params.cafile or the system bundle. There is no
- * "insecure" switch. */
+ * TLS is Mbed TLS with MBEDTLS_SSL_VERIFY_REQUIRED, the host name checked
+ * (an IPv4 or IPv6 literal against the certificate's iPAddress SANs, exactly,
+ * never the CN), TLS 1.2 minimum, CAs from params.cafile or the system
+ * bundle. There is no "insecure" switch. */
 #ifndef MK_MAIL_CONN_H
 #define MK_MAIL_CONN_H
 

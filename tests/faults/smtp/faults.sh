@@ -29,6 +29,7 @@ check "and no AUTH was sent (the fake got EHLO and STARTTLS only)" \
 run dropdata
 check "connection dropped mid-DATA: exit 75, says it may not have been accepted ($rc)" \
 	sh -c "test $rc = 75 && grep -q 'may not have been accepted' '$w/err'"
+check "the fake had got as far as DATA" grep -q '^DATA' "$w/port.rec"
 run nostarttls
 check "no STARTTLS in EHLO: exit 69, says it will not send a token in the clear ($rc)" \
 	sh -c "test $rc = 69 && grep -q 'does not offer STARTTLS; refusing to send a token in the clear' '$w/err'"
