@@ -69,11 +69,11 @@ static int open_session(const struct mk_cli *cli, const struct mk_account *a, en
 static void both_failed(const struct mk_error *refused, struct mk_error *err)
 {
 	bool transient = err->cls == MK_ERR_TEMP || err->cls == MK_ERR_CONN;
-	char refresh[MK_ERROR_MSG_SIZE];
 
-	memcpy(refresh, err->msg, sizeof(refresh));
-	snprintf(err->msg, sizeof(err->msg), "%.400s; no new token could be had%s: %.500s", refused->msg,
-		 transient ? " (try again later)" : "", refresh);
+	/* mk_error_prefix fits the whole at word boundaries (start and end
+	 * kept), where fixed %.Ns cuts garbled words. */
+	mk_error_prefix(err, "%s; no new token could be had%s", refused->msg,
+			transient ? " (try again later)" : "");
 }
 
 static int login(struct mk_cli *cli, struct mk_broker *b, const char *name, enum proto p,
