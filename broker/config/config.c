@@ -449,7 +449,7 @@ static void finish_account(struct parse *p, struct acct_state *st)
 	if (a->user == NULL)
 		problem(p, line, "[account %s] has no 'user' (the mail address to log in as)", a->name);
 	if (a->client_id == NULL)
-		problem(p, line, "[account %s] has no 'client_id' (see docs/providers.md to register one)",
+		problem(p, line, "[account %s] has no 'client_id' (register one: " MK_DOCDIR "/providers.md)",
 			a->name);
 	if (strcmp(a->provider, "generic") == 0 && a->issuer == NULL &&
 	    (a->authorization_endpoint == NULL || a->token_endpoint == NULL))

@@ -48,6 +48,8 @@ exit_is "accounts with an unexpected argument" 64 "$MK" accounts lab
 exit_is "config check of a good config" 0 "$MK" config check
 same "config check: exact output" "$cfg: OK, 3 accounts" "$(cat "$work/out")"
 exit_is "config without 'check'" 64 "$MK" config
+# The message names the installed guide (CMake's DOCDIR), not a source-tree path.
+docdir="$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")/share/doc/mailkey"
 bad_config() { # description file-content expected-first-line-of-stderr
 	printf '%s\n' "$2" >"$work/bad.conf"
 	exit_is "config check: $1" 78 "$MK" --config "$work/bad.conf" config check
@@ -73,7 +75,7 @@ user = u@example.test
 client_id = x" "$work/bad.conf:2: unknown provider 'nope' (known: google, microsoft, yahoo, aol, generic)"
 bad_config "a missing client_id" "[account a]
 provider = google
-user = u@example.test" "$work/bad.conf:2: [account a] has no 'client_id' (see docs/providers.md to register one)"
+user = u@example.test" "$work/bad.conf:2: [account a] has no 'client_id' (register one: $docdir/providers.md)"
 bad_config "a bad port" "[account a]
 provider = generic
 issuer = $MK_OP_ISSUER
