@@ -126,6 +126,12 @@ static int dup_opt(json_t *o, const char *k, char **dst)
 		return 0;
 	if (!json_is_string(v))
 		return -1;
+	/* Every field ends up in the store, in `status` and in messages:
+	 * a control byte (or an embedded NUL, which strdup would cut at)
+	 * could forge a line there, so the whole answer is refused. */
+	for (size_t i = 0; i < json_string_length(v); i++)
+		if ((unsigned char)json_string_value(v)[i] < 0x20 || json_string_value(v)[i] == 0x7f)
+			return -1;
 	*dst = strdup(json_string_value(v));
 	return *dst == NULL ? -1 : 0;
 }
@@ -194,7 +200,9 @@ int mk_token_resp_parse(long status, const char *body, size_t len, int64_t now, 
 	    dup_opt(doc, "refresh_token", &r->refresh_token) != 0 ||
 	    dup_opt(doc, "id_token", &r->id_token) != 0 || dup_opt(doc, "token_type", &r->token_type) != 0 ||
 	    dup_opt(doc, "scope", &r->scope) != 0) {
-		mk_error_set(err, MK_ERR_PROTO, "the token endpoint's answer has a field of the wrong type");
+		mk_error_set(err, MK_ERR_PROTO,
+			     "the token endpoint's answer has a field of the wrong type or with "
+			     "control characters");
 		goto out;
 	}
 	if (r->token_type != NULL && strcasecmp(r->token_type, "bearer") != 0) {

@@ -56,6 +56,16 @@ static const struct {
 	{ 200, "{\"access_token\":\"at\",\"refresh_token\":null}", 0, MK_ERR_NONE, NULL },
 	{ 200, "{\"access_token\":\"a\\nb\"}", -1, MK_ERR_PROTO, "no usable access_token" },
 	{ 200, "{\"access_token\":\"at\",\"token_type\":\"mac\"}", -1, MK_ERR_PROTO, "token_type" },
+	/* Found by fuzzing: a control byte in token_type reached the error
+	 * message; in scope it would reach the store and `status`. */
+	{ 200, "{\"access_token\":\"at\",\"token_type\":\"Be\\rer\"}", -1, MK_ERR_PROTO,
+	  "control characters" },
+	{ 200, "{\"access_token\":\"at\",\"scope\":\"mail\\nX-Evil: 1\"}", -1, MK_ERR_PROTO,
+	  "control characters" },
+	{ 200, "{\"access_token\":\"at\",\"scope\":\"mail\\u0000more\"}", -1, MK_ERR_PROTO,
+	  NULL }, /* jansson refuses \u0000 itself */
+	{ 200, "{\"access_token\":\"at\",\"id_token\":\"a.b\\u001bc\"}", -1, MK_ERR_PROTO,
+	  "control characters" },
 	{ 200, "{\"access_token\":42}", -1, MK_ERR_PROTO, "no usable" },
 	{ 200, "[1,2]", -1, MK_ERR_PROTO, "not a JSON object" },
 	{ 400, "{\"error\":\"invalid_grant\",\"error_description\":\"Token has been expired or revoked.\"}",
