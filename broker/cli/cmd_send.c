@@ -161,9 +161,14 @@ int mk_cmd_send(struct mk_cli *cli, int argc, char **argv)
 			fprintf(stderr, "mailkey %s: more than %d recipients\n", verb, MK_SENDMAIL_RCPT_MAX);
 			goto out;
 		}
+		/* Each address ends in '\n' (mk_msg_recipients and
+		 * mk_sendmail_rcpt_addresses); a last one without stops the list
+		 * rather than reading past it. */
 		nl = strchr(p, '\n');
-		*nl = '\0';
 		rcpts[nrcpt++] = p;
+		if (nl == NULL)
+			break;
+		*nl = '\0';
 	}
 	if (nrcpt == 0) {
 		fprintf(stderr, "mailkey %s: no recipients (name them, or use -t to read To/Cc/Bcc)\n", verb);
