@@ -49,8 +49,7 @@ size_t mk_msg_header_len(const char *msg, size_t len)
 	return len;
 }
 
-/* Calls fn for each header field (name, unfolded value). */
-static int each_field(const char *msg, size_t len,
+int mk_msg_each_field(const char *msg, size_t len,
 		      int (*fn)(const char *name, size_t nlen, const char *v, size_t vlen, void *ctx),
 		      void *ctx)
 {
@@ -197,7 +196,7 @@ static int collect(const char *name, size_t nlen, const char *v, size_t vlen, vo
 
 int mk_msg_recipients(const char *msg, size_t len, struct mk_buf *out)
 {
-	return each_field(msg, len, collect, out);
+	return mk_msg_each_field(msg, len, collect, out);
 }
 
 int mk_msg_strip_bcc(const char *msg, size_t len, struct mk_buf *out)

@@ -28,4 +28,11 @@ int mk_msg_strip_bcc(const char *msg, size_t len, struct mk_buf *out);
 /* Length of the header section (up to and including the empty line), or len. */
 size_t mk_msg_header_len(const char *msg, size_t len);
 
+/* Call fn for each header field of msg: its name, and its value up to the end
+ * of its last folded line (value and name point into msg). A non-zero return
+ * from fn stops the walk, which then returns -1; else 0. Pure. */
+int mk_msg_each_field(const char *msg, size_t len,
+		      int (*fn)(const char *name, size_t nlen, const char *v, size_t vlen, void *ctx),
+		      void *ctx);
+
 #endif

@@ -215,32 +215,33 @@ out:
 	return rc;
 }
 
+struct from_field {
+	const char *msg, *v;
+	size_t vlen;
+};
+
+static int is_from(const char *name, size_t nlen, const char *v, size_t vlen, void *ctx)
+{
+	struct from_field *f = ctx;
+
+	if (nlen != 4 || strncasecmp(name, "From", 4) != 0)
+		return 0;
+	f->v = v;
+	f->vlen = vlen;
+	return 1; /* the first one counts */
+}
+
 /* Start and end of msg's first From: field value (unfolded end), or false. */
 static bool find_from(const char *msg, size_t len, size_t *vstart, size_t *vend)
 {
-	size_t hlen = mk_msg_header_len(msg, len);
+	struct from_field f = { msg, NULL, 0 };
 
-	for (size_t i = 0; i < hlen;) {
-		size_t end = i;
-		if (msg[i] == '\r' || msg[i] == '\n')
-			break;
-		for (;;) {
-			while (end < hlen && msg[end] != '\n')
-				end++;
-			if (end + 1 < hlen && (msg[end + 1] == ' ' || msg[end + 1] == '\t')) {
-				end++;
-				continue;
-			}
-			break;
-		}
-		if (end - i >= 5 && strncasecmp(msg + i, "From:", 5) == 0) {
-			*vstart = i + 5;
-			*vend = end;
-			return true;
-		}
-		i = end + 1;
-	}
-	return false;
+	(void)mk_msg_each_field(msg, len, is_from, &f);
+	if (f.v == NULL)
+		return false;
+	*vstart = (size_t)(f.v - msg);
+	*vend = *vstart + f.vlen;
+	return true;
 }
 
 bool mk_sendmail_has_from(const char *msg, size_t len)
