@@ -243,6 +243,26 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 		mk_store_unlock(b->store);
 		goto hand_out;
 	}
+	/* Without a refresh token there is nothing to ask the provider for.
+	 * While the access token has not expired, that is no proof the grant
+	 * is gone: a mail server's refusal looks the same when it merely could
+	 * not reach the provider (Postfix's "535 5.7.8 (reason unavailable)").
+	 * So hand it out until it expires, and answer a forced refresh with
+	 * "try later" (75, the caller keeps the mail), never 77 while it may
+	 * still work; once it has expired the refresh below says 77. */
+	if (cur.refresh_token == NULL && cur.access_token != NULL &&
+	    !mk_policy_is_expired((int64_t)time(NULL), cur.expires_at)) {
+		mk_store_unlock(b->store);
+		if (!force_refresh)
+			goto hand_out;
+		mk_error_set(
+			err, MK_ERR_TEMP,
+			"account %s has no refresh token to get another, and the current one is valid "
+			"for %lld s more (if servers keep refusing it, it was revoked: run `mailkey login "
+			"%s`)",
+			name, (long long)(cur.expires_at - (int64_t)time(NULL)), name);
+		goto out;
+	}
 	op.acct = a;
 	mk_error_init(&rerr);
 	/* From the moment the request goes out until the answer is on disk

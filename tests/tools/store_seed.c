@@ -5,7 +5,7 @@
  * optional line 3: a stored last_error text. A leading '-' makes the token
  * expired that long ago. $MK_SEED_TOKEN_ENDPOINT sets the grant's token
  * endpoint (or a fifth argument, TOKEN_ENDPOINT), $MK_SEED_SCOPE its scope,
- * $MK_SEED_NEEDS_CONSENT=1 marks it. */
+ * $MK_SEED_NEEDS_CONSENT=1 marks it, $MK_SEED_AGE=S dates it S seconds back. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +55,10 @@ int main(int argc, char **argv)
 	t.expires_at = past ? t.obtained_at - ttl : t.obtained_at + ttl;
 	if (past)
 		t.obtained_at = t.expires_at - 3600;
+	/* $MK_SEED_AGE: obtained that many seconds ago (a refresh is due once
+	 * less than the margin is left of the whole lifetime). */
+	if (getenv("MK_SEED_AGE") != NULL && mk_str_to_uint(getenv("MK_SEED_AGE"), 86400 * 365, &ttl) == 0)
+		t.obtained_at -= ttl;
 	if (mk_store_new(argv[1], NULL, &s, &err) != 0 || mk_store_lock(s, &err) != 0 ||
 	    mk_store_read(s, &doc, &err) != 0 || mk_store_put(doc, argv[2], &t, &err) != 0 ||
 	    mk_store_write(s, doc, &err) != 0) {

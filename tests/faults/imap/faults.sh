@@ -27,8 +27,8 @@ run hugeliteral
 check "a literal larger than the bound: exit 76, nothing stored ($rc)" \
 	sh -c "test $rc = 76 && grep -q 'literal larger than' '$w/err' && test -z \"\$(ls '$w/md/new')\""
 run byefetch
-check "BYE in mid-session: refresh tried, and with no refresh token: exit 77 naming both ($rc)" \
-	sh -c "test $rc = 77 && grep -q 'ended the session: Session expired' '$w/err' && grep -q 'mailkey login fake' '$w/err' && test -z \"\$(ls '$w/md/new')\""
+check "BYE in mid-session: refresh tried; no refresh token, unexpired token: exit 75 naming both ($rc)" \
+	sh -c "test $rc = 75 && grep -q 'ended the session: Session expired' '$w/err' && grep -q 'mailkey login fake' '$w/err' && test -z \"\$(ls '$w/md/new')\""
 run nostarttls
 check "no STARTTLS in the capabilities: exit 69, says it will not send a token in the clear ($rc)" \
 	sh -c "test $rc = 69 && grep -q 'does not offer STARTTLS; refusing to send a token in the clear' '$w/err'"

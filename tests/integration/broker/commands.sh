@@ -277,18 +277,36 @@ same "status --json: last_error redacted" "the provider refused: invalid_grant (
 	"$(json '[0]["last_error"]' <"$work/out")"
 
 # The mail server refuses the token and there is no refresh token to get a
-# new one: 77, the server's reason, and the login hint once, with the name.
+# new one. The token has not expired, so the refusal may be the server not
+# reaching the provider: 75 (the caller keeps the mail), the server's
+# reason, and the login hint once, with the name.
 account refused "$MK_CLIENT_ID" "smtp = localhost:$MK_SMTP_PORT
 smtp_tls = starttls
 mech = xoauth2"
 printf 'not-a-valid-token\n' | "$build/tests/tools/mk-store-seed" "$MAILKEY_STATE_DIR" refused 3600
 printf 'Subject: never\n\nx\n' >"$work/msg"
-exit_is "send with a token the server refuses" 77 sh -c '"$0" send --account refused "$1" <"$2"' "$MK" "$MK_USER2" "$work/msg"
+exit_is "send with an unexpired token the server refuses, no refresh token" 75 sh -c '"$0" send --account refused "$1" <"$2"' "$MK" "$MK_USER2" "$work/msg"
 same "server refused login: exact message" \
-	"mailkey send: SMTP refused the login: 535 5.7.8 Error: authentication failed: (reason unavailable); the server refused the token (status 401, scope mail): it is expired, revoked or for another user; no new token could be had: refreshing account refused failed: no refresh token is stored for account refused: run \`mailkey login refused\`" \
-	"$(grep '^mailkey send:' "$work/err" | sed 's/; a new token could not be had: /; no new token could be had: /')"
-# (the sed: the older wording of broker/cli/mail_login.c, before the refresh work)
+	"mailkey send: SMTP refused the login: 535 5.7.8 Error: authentication failed: (reason unavailable); the server refused the token (status 401, scope mail): it is expired, revoked or for another user; no new token could be had (try again later): account refused has no refresh token to get another, and the current one is valid for N s more (if servers keep refusing it, it was revoked: run \`mailkey login refused\`)" \
+	"$(grep '^mailkey send:' "$work/err" | sed 's/valid for [0-9]* s more/valid for N s more/')"
 check "the hint is there once ($(hints "$work/err"))" test "$(hints "$work/err")" = 1
+# Once it has expired, without a refresh token the grant is gone: 77,
+# before any server is contacted.
+account refusedx "$MK_CLIENT_ID" "smtp = localhost:$MK_SMTP_PORT
+smtp_tls = starttls
+mech = xoauth2"
+printf 'expired-token\n' | "$build/tests/tools/mk-store-seed" "$MAILKEY_STATE_DIR" refusedx -10
+# A refresh is due (less than the margin left) but there is no refresh
+# token: the token is handed out while it lasts, and the account is not
+# marked as needing a login.
+account due "$MK_CLIENT_ID"
+printf 'still-good-for-a-minute\n' | MK_SEED_AGE=3540 "$build/tests/tools/mk-store-seed" "$MAILKEY_STATE_DIR" due 60
+exit_is "token due for refresh, no refresh token, not expired" 0 "$MK" token due
+same "the current token is handed out" "still-good-for-a-minute" "$(cat "$work/out")"
+"$MK" status due --json >"$work/st.json"
+same "and the account does not need a login" valid "$(json '[0]["state"]' <"$work/st.json" | sed 's/refresh-due/valid/')"
+exit_is "send with an expired token and no refresh token" 77 sh -c '"$0" send --account refusedx "$1" <"$2"' "$MK" "$MK_USER2" "$work/msg"
+check "names mailkey login refusedx, once ($(hints "$work/err"))" sh -c "test $(hints "$work/err") = 1 && grep -q 'mailkey login refusedx' '$work/err'"
 
 # revoke: the grant ends at the provider; the store forgets it.
 BROWSER=$(browser approve "$work/page-rev.json") "$MK" login nb --timeout 60 2>/dev/null

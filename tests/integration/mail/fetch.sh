@@ -114,7 +114,7 @@ rc=$?
 check "check over STARTTLS/STLS with OAUTHBEARER (exit $rc)" sh -c "test $rc = 0 && test \"\$(grep -c ' OK ' '$work/c3')\" = 3"
 "$MK" check bad --json >"$work/c2" 2>&1
 rc=$?
-check "check with a refused token exits 77 ($rc)" test $rc = 77
+check "check with a refused, unexpired token (no refresh token) exits 75 ($rc)" test $rc = 75
 check "and names the server's reason" grep -q "AUTHENTICATIONFAILED" "$work/c2"
 
 # The second SASL step (Microsoft's POP3 takes the response only after "+ ",

@@ -119,7 +119,9 @@ check "msmtp sends with auth xoauth2 and passwordeval mailkey token ($?)" test $
 check "and it is delivered" test -n "$(delivered "msmtp $u" "$MK_USER2")"
 
 # 5. A refused token: the error challenge is answered, the server's reason
-# shown, and exit 77 (no refresh token to fall back on). Own source address:
+# shown. There is no refresh token to fall back on, but the token has not
+# expired, so the refusal may be the server failing to reach the provider:
+# exit 75 (a sendmail caller keeps the mail), naming mailkey login. Own source address:
 # Dovecot delays the next login from an address that just failed one.
 cat >>"$MAILKEY_CONFIG" <<CFG
 [account bad]
@@ -137,7 +139,8 @@ CFG
 printf 'not-a-valid-token\n' | "$build/tests/tools/mk-store-seed" "$MAILKEY_STATE_DIR" bad 3600
 printf 'Subject: never\n\nx\n' | "$MK" -vv send --account bad "$MK_USER2" 2>"$work/e5"
 rc=$?
-check "a refused token exits 77 ($rc)" test $rc = 77
+check "a refused, unexpired token without a refresh token exits 75 ($rc)" test $rc = 75
+check "and names mailkey login" grep -q 'mailkey login bad' "$work/e5"
 check "the server's 535 reason is shown" grep -q "535" "$work/e5"
 check "the error challenge was decoded (status 401)" grep -q "status 401" "$work/e5"
 check "and answered with an empty line, AUTH redacted in the trace" \
