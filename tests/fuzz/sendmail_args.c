@@ -70,10 +70,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_line_clean(&out);
 		mk_buf_truncate(&out, 0);
 		if (a.from != NULL && mk_sendmail_from_field(a.fullname, a.from, &out) == 0) {
-			/* one header field: a single line ending in its only LF */
-			const char *lf = memchr(mk_buf_str(&out), '\n', out.len);
-			if (lf == NULL || (size_t)(lf - mk_buf_str(&out)) != out.len - 1)
+			/* One header field: it ends in LF, and every other LF is
+			 * a fold (followed by white space), so -F cannot add a
+			 * field of its own. */
+			const char *f = mk_buf_str(&out);
+			if (out.len == 0 || f[out.len - 1] != '\n')
 				__builtin_trap();
+			for (size_t i = 0; i + 1 < out.len; i++)
+				if (f[i] == '\n' && f[i + 1] != ' ' && f[i + 1] != '\t')
+					__builtin_trap();
+			check_line_clean(&out);
 		}
 	}
 	/* The same bytes as a message. */
