@@ -108,14 +108,8 @@ const char *mk_broker_default_account(const struct mk_broker *b)
 
 int mk_broker_load_tokens(struct mk_broker *b, const char *name, struct mk_tokens *r, struct mk_error *err)
 {
-	json_t *doc = NULL;
-	int rc;
+	int rc = mk_store_read(b->store, name, r, NULL, err);
 
-	memset(r, 0, sizeof(*r));
-	if (mk_store_read(b->store, &doc, err) != 0)
-		return -1;
-	rc = mk_store_get(doc, name, r, err);
-	json_decref(doc);
 	if (rc == 0) {
 		mk_log_register_secret(r->access_token);
 		mk_log_register_secret(r->refresh_token);
@@ -123,38 +117,15 @@ int mk_broker_load_tokens(struct mk_broker *b, const char *name, struct mk_token
 	return rc;
 }
 
-/* Read-modify-write under the lock. t NULL = remove. */
-static int update(struct mk_broker *b, const char *name, const struct mk_tokens *t, struct mk_error *err)
-{
-	json_t *doc = NULL;
-	int rc = -1;
-
-	if (mk_store_lock(b->store, err) != 0)
-		return -1;
-	if (mk_store_read(b->store, &doc, err) != 0)
-		goto out;
-	if (t != NULL) {
-		if (mk_store_put(doc, name, t, err) != 0)
-			goto out;
-	} else {
-		mk_store_remove(doc, name);
-	}
-	rc = mk_store_write(b->store, doc, err);
-out:
-	json_decref(doc);
-	mk_store_unlock(b->store);
-	return rc;
-}
-
 int mk_broker_save_tokens(struct mk_broker *b, const char *name, const struct mk_tokens *t,
 			  struct mk_error *err)
 {
-	return update(b, name, t, err);
+	return mk_store_put(b->store, name, t, err);
 }
 
 int mk_broker_forget_tokens(struct mk_broker *b, const char *name, struct mk_error *err)
 {
-	return update(b, name, NULL, err);
+	return mk_store_put(b->store, name, NULL, err);
 }
 
 int mk_broker_check_store(struct mk_broker *b, struct mk_error *err)
@@ -198,7 +169,8 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 	struct mk_tokens cur = { 0 }, fresh = { 0 };
 	struct mk_oauth_params op = { 0 };
 	struct mk_error rerr;
-	json_t *doc = NULL;
+	struct mk_store_lock *lock = NULL;
+	uint64_t gen = 0;
 	char *seen = NULL;
 	int rc = -1, found;
 
@@ -224,10 +196,10 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 	seen = cur.access_token != NULL ? strdup(cur.access_token) : NULL;
 	/* Single flight: whoever holds the lock refreshes; the others find
 	 * the new token when they get the lock. */
-	if (mk_store_lock(b->store, err) != 0)
+	if (mk_store_lock(b->store, name, &lock, err) != 0)
 		goto out;
 	mk_tokens_clear(&cur);
-	if (mk_store_read(b->store, &doc, err) != 0 || (found = mk_store_get(doc, name, &cur, err)) < 0)
+	if ((found = mk_store_read(b->store, name, &cur, &gen, err)) < 0)
 		goto unlock;
 	if (found == 1) {
 		mk_error_set(err, MK_ERR_CONSENT, "account %s has no tokens: run `mailkey login %s`", name,
@@ -240,7 +212,7 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 		goto unlock;
 	}
 	if (usable(&cur, a, force_refresh, seen) || (!force_refresh && usable(&cur, a, false, NULL))) {
-		mk_store_unlock(b->store);
+		mk_store_unlock(b->store, &lock);
 		goto hand_out;
 	}
 	/* Without a refresh token there is nothing to ask the provider for.
@@ -252,7 +224,7 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 	 * still work; once it has expired the refresh below says 77. */
 	if (cur.refresh_token == NULL && cur.access_token != NULL &&
 	    !mk_policy_is_expired((int64_t)time(NULL), cur.expires_at)) {
-		mk_store_unlock(b->store);
+		mk_store_unlock(b->store, &lock);
 		if (!force_refresh)
 			goto hand_out;
 		mk_error_set(
@@ -271,12 +243,12 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 	if (mk_oauth_refresh(&op, &cur, &fresh, &rerr) == 0) {
 		/* The rotated refresh token is on disk before anyone sees the
 		 * new access token. */
-		if (mk_store_put(doc, name, &fresh, err) != 0 || mk_store_write(b->store, doc, err) != 0)
+		if (mk_store_write(b->store, lock, &fresh, gen, err) != 0)
 			goto unlock;
 		mk_tokens_clear(&cur);
 		cur = fresh;
 		memset(&fresh, 0, sizeof(fresh));
-		mk_store_unlock(b->store);
+		mk_store_unlock(b->store, &lock);
 		goto hand_out;
 	}
 	/* A server may echo what it was sent: no secret goes into the store,
@@ -290,9 +262,8 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 	cur.last_error_at = (int64_t)time(NULL);
 	if (rerr.cls == MK_ERR_CONSENT) {
 		cur.needs_consent = true;
-		mk_store_put(doc, name, &cur, NULL);
-		mk_store_write(b->store, doc, NULL);
-		mk_store_unlock(b->store);
+		mk_store_write(b->store, lock, &cur, gen, NULL);
+		mk_store_unlock(b->store, &lock);
 		mk_sig_release(); /* the notify command must not inherit the mask */
 		notify_consent(a);
 		*err = rerr;
@@ -303,7 +274,7 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 	/* Transient: the grant is fine and the store stays as it was. Keep
 	 * using the old token while it is still valid (a refresh ahead of
 	 * expiry can wait). */
-	mk_store_unlock(b->store);
+	mk_store_unlock(b->store, &lock);
 	if (!force_refresh && cur.access_token != NULL &&
 	    !mk_policy_is_expired((int64_t)time(NULL), cur.expires_at)) {
 		mk_log(MK_LOG_WARN,
@@ -315,13 +286,13 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 	mk_error_prefix(err, "refreshing account %s failed", name);
 	goto out;
 unlock:
-	mk_store_unlock(b->store);
+	mk_store_unlock(b->store, &lock);
 	goto out;
 hand_out:
 	*token_r = strdup(cur.access_token);
 	rc = *token_r != NULL ? 0 : mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 out:
-	json_decref(doc);
+	mk_store_unlock(b->store, &lock);
 	mk_secret_free_str(seen);
 	mk_tokens_clear(&cur);
 	mk_tokens_clear(&fresh);

@@ -36,8 +36,8 @@ const char *mk_broker_default_account(const struct mk_broker *b);
  * (MK_ERR_DATA corrupt/wrong key naming the file, MK_ERR_IO). */
 int mk_broker_load_tokens(struct mk_broker *b, const char *name, struct mk_tokens *r, struct mk_error *err);
 
-/* Store (replace) or forget an account's tokens, under the store lock, by
- * atomic replace of the whole store file. */
+/* Store (replace) or forget an account's tokens, under that account's lock,
+ * by atomic replace of its record alone. */
 int mk_broker_save_tokens(struct mk_broker *b, const char *name, const struct mk_tokens *t,
 			  struct mk_error *err);
 int mk_broker_forget_tokens(struct mk_broker *b, const char *name, struct mk_error *err);

@@ -97,7 +97,7 @@ fail:
 }
 
 /* The new directory entry is durable only once the directory is on disk. */
-static int sync_dir(const char *dir, struct mk_error *err)
+int mk_fs_sync_dir(const char *dir, struct mk_error *err)
 {
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -130,7 +130,7 @@ int mk_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mo
 		unlink(tmp.data);
 		goto out;
 	}
-	rc = sync_dir(dir, err);
+	rc = mk_fs_sync_dir(dir, err);
 out:
 	e = errno;
 	free(dir);
@@ -166,7 +166,7 @@ int mk_fs_create_exclusive(const char *path, const void *data, size_t len, mode_
 		goto out;
 	}
 	unlink(tmp.data);
-	rc = sync_dir(dir, err);
+	rc = mk_fs_sync_dir(dir, err);
 out:
 	e = errno;
 	free(dir);

@@ -21,6 +21,10 @@ int mk_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mo
  * already existed (nothing changed), -1 error (MK_ERR_IO). */
 int mk_fs_create_exclusive(const char *path, const void *data, size_t len, mode_t mode, struct mk_error *err);
 
+/* fsync the directory dir, so that entries just created, renamed or
+ * removed in it are durable. Errors: MK_ERR_IO. */
+int mk_fs_sync_dir(const char *dir, struct mk_error *err);
+
 /* Remove the path.tmp.* files that killed writes of path left behind. Only
  * call when no other writer of path can be running (under its lock). Returns
  * how many were removed. */

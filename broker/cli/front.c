@@ -2,8 +2,8 @@
  *
  * `mailkey token ACCOUNT` runs on every mail connection (msmtp passwordeval,
  * mbsync PassCmd), so it must cost about as much as `cat`. This program
- * links no network library: it reads the store and prints a token that is
- * not due for refresh. Anything else (a refresh, every other command) is
+ * links no network library: it reads the one account's record (whatever the
+ * number of accounts stored) and prints a token that is not due for refresh. Anything else (a refresh, every other command) is
  * handed to mailkey-core with the same arguments by execv. */
 #include <errno.h>
 #include <jansson.h>
@@ -118,7 +118,6 @@ static int try_fast(int argc, char **argv)
 	struct mk_error err;
 	const struct mk_account *a;
 	const struct mk_sasl_mech *mech = NULL;
-	json_t *doc = NULL;
 	int i = 1, rc = 1;
 
 	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
@@ -142,7 +141,7 @@ static int try_fast(int argc, char **argv)
 		goto out;
 	a = mk_config_find(cfg, name);
 	if (a == NULL || mk_store_new(sdir, mk_config_key_command(cfg), &store, &err) != 0 ||
-	    mk_store_read(store, &doc, &err) != 0 || mk_store_get(doc, name, &t, &err) != 0)
+	    mk_store_read(store, name, &t, NULL, &err) != 0)
 		goto out;
 	if (t.access_token == NULL || t.needs_consent ||
 	    mk_policy_should_refresh((int64_t)time(NULL), t.obtained_at, t.expires_at, a->refresh_margin))
@@ -156,7 +155,6 @@ static int try_fast(int argc, char **argv)
 	}
 out:
 	mk_tokens_clear(&t);
-	json_decref(doc);
 	mk_store_free(&store);
 	mk_config_free(&cfg);
 	free(cpath);

@@ -20,10 +20,10 @@
 #include "common/secret.h"
 #include "common/str.h"
 
-#define MK_CONFIG_MAX_ACCOUNTS 64
 #define MK_SECRET_FILE_MAX 4096
-/* A configuration is a few KiB; more is a wrong file (or /dev/zero). */
-#define MK_CONFIG_MAX_BYTES (1u << 20)
+/* A configuration is a few KiB, a few MiB with tens of thousands of
+ * accounts; more is a wrong file (or /dev/zero). */
+#define MK_CONFIG_MAX_BYTES (16u << 20)
 
 /* broker/oauth/http.c: the URL policy of every HTTP request, with libcurl's
  * URL parser. Weak because the fast front end links this file without
@@ -49,8 +49,14 @@ struct mk_config {
 	char *key_command;
 	char *default_account; /* top-level default_account, or NULL */
 	unsigned default_account_line;
-	struct acct_state accts[MK_CONFIG_MAX_ACCOUNTS];
-	size_t n;
+	/* Any number of accounts: pointers, so a section being read keeps
+	 * its place when the array grows; an index by name (open addressing,
+	 * at most half full) keeps duplicate checks and lookups O(1), and so
+	 * the whole parse linear. */
+	struct acct_state **accts;
+	size_t n, cap;
+	size_t *index; /* slot: account number + 1, 0 = empty */
+	size_t index_size;
 };
 
 struct parse {
@@ -316,6 +322,61 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+static size_t name_hash(const char *s)
+{
+	size_t h = 1469598103934665603u; /* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static void index_put(size_t *index, size_t size, const char *name, size_t i)
+{
+	size_t j = name_hash(name) & (size - 1);
+
+	while (index[j] != 0)
+		j = (j + 1) & (size - 1);
+	index[j] = i + 1;
+}
+
+/* Index account i (its name is set), doubling the table as needed. */
+static int index_add(struct mk_config *c, size_t i)
+{
+	if (2 * c->n > c->index_size) {
+		size_t size = c->index_size ? 2 * c->index_size : 64;
+		size_t *index = calloc(size, sizeof(*index));
+		if (index == NULL)
+			return -1;
+		for (size_t k = 0; k < i; k++)
+			index_put(index, size, c->accts[k]->a->name, k);
+		free(c->index);
+		c->index = index;
+		c->index_size = size;
+	}
+	index_put(c->index, c->index_size, c->accts[i]->a->name, i);
+	return 0;
+}
+
+/* A new, zeroed account slot at the end. */
+static struct acct_state *add_account(struct mk_config *c)
+{
+	struct acct_state *st;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 8;
+		struct acct_state **a = realloc(c->accts, cap * sizeof(*a));
+		if (a == NULL)
+			return NULL;
+		c->accts = a;
+		c->cap = cap;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return NULL;
+	c->accts[c->n++] = st;
+	return st;
+}
+
 static int begin_section(struct parse *p, const char *section)
 {
 	struct acct_state *st;
@@ -349,15 +410,11 @@ static int begin_section(struct parse *p, const char *section)
 		p->bad_section = true;
 		return 0;
 	}
-	if (p->cfg->n >= MK_CONFIG_MAX_ACCOUNTS) {
-		problem(p, p->line, "more than %d accounts", MK_CONFIG_MAX_ACCOUNTS);
-		p->bad_section = true;
-		return 0;
-	}
-	st = &p->cfg->accts[p->cfg->n++];
+	if ((st = add_account(p->cfg)) == NULL)
+		return -1;
 	st->a = calloc(1, sizeof(*st->a));
 	if (st->a == NULL || (st->a->name = strdup(section)) == NULL ||
-	    (st->a->config_file = strdup(p->cfg->path)) == NULL)
+	    (st->a->config_file = strdup(p->cfg->path)) == NULL || index_add(p->cfg, p->cfg->n - 1) != 0)
 		return -1;
 	st->a->config_line = p->line;
 	st->a->refresh_margin = 600;
@@ -586,7 +643,7 @@ static int load_stream(const char *path, FILE *fp, const struct stat *sb, struct
 	if (ferror(fp))
 		problem(&p, p.line, "read error");
 	for (size_t i = 0; i < cfg->n; i++)
-		finish_account(&p, &cfg->accts[i]);
+		finish_account(&p, cfg->accts[i]);
 	if (cfg->default_account != NULL && mk_config_find(cfg, cfg->default_account) == NULL)
 		problem(&p, cfg->default_account_line, "default_account = %s names no [account %s] section",
 			cfg->default_account, cfg->default_account);
@@ -605,9 +662,12 @@ void mk_config_free(struct mk_config **cp)
 	if (c == NULL)
 		return;
 	for (size_t i = 0; i < c->n; i++) {
-		mk_account_free(&c->accts[i].a);
-		free(c->accts[i].client_secret_file);
+		mk_account_free(&c->accts[i]->a);
+		free(c->accts[i]->client_secret_file);
+		free(c->accts[i]);
 	}
+	free(c->accts);
+	free(c->index);
 	free(c->path);
 	free(c->key_command);
 	free(c->default_account);
@@ -622,14 +682,19 @@ size_t mk_config_account_count(const struct mk_config *c)
 
 struct mk_account *mk_config_account_at(const struct mk_config *c, size_t i)
 {
-	return i < c->n ? c->accts[i].a : NULL;
+	return i < c->n ? c->accts[i]->a : NULL;
 }
 
 struct mk_account *mk_config_find(const struct mk_config *c, const char *name)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (c->accts[i].a != NULL && strcmp(c->accts[i].a->name, name) == 0)
-			return c->accts[i].a;
+	if (c->index_size == 0)
+		return NULL;
+	for (size_t j = name_hash(name) & (c->index_size - 1); c->index[j] != 0;
+	     j = (j + 1) & (c->index_size - 1)) {
+		struct mk_account *a = c->accts[c->index[j] - 1]->a;
+		if (strcmp(a->name, name) == 0)
+			return a;
+	}
 	return NULL;
 }
 

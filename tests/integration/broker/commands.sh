@@ -210,9 +210,9 @@ exit_is "logout without an account" 64 "$MK" logout
 account ig "$MK_CLIENT_ID"
 BROWSER=$(browser approve "$work/page-ig.json") "$MK" login ig --timeout 60 2>/dev/null
 check "login ig" test $? = 0
-cp "$MAILKEY_STATE_DIR/tokens.store" "$work/store.old"
+cp "$MAILKEY_STATE_DIR/accounts/ig.tok" "$work/store.old"
 exit_is "refresh ig (rotates the refresh token)" 0 "$MK" refresh ig
-cp "$work/store.old" "$MAILKEY_STATE_DIR/tokens.store"
+cp "$work/store.old" "$MAILKEY_STATE_DIR/accounts/ig.tok"
 exit_is "refresh with a replayed refresh token" 77 "$MK" refresh ig
 same "invalid_grant: exact message" \
 	"mailkey refresh: refreshing account ig failed: the provider refused: invalid_grant (grant request is invalid): the grant is no longer valid: run \`mailkey login ig\` again" \
@@ -321,7 +321,7 @@ exit_is "revoke without an account" 64 "$MK" revoke
 # The provider down: 75 (try later), the store untouched.
 BROWSER=$(browser approve "$work/page-dn.json") "$MK" login nb --timeout 60 2>/dev/null
 check "login nb once more" test $? = 0
-sum=$(sha256sum <"$MAILKEY_STATE_DIR/tokens.store")
+sum=$(sha256sum <"$MAILKEY_STATE_DIR/accounts/nb.tok")
 kill -TERM "$(awk '$1=="op"{print $2}' "$work/srv/pids")"
 for _ in $(seq 1 50); do curl -s -o /dev/null "$MK_OP_ISSUER" || break; sleep 0.1; done
 exit_is "refresh with the provider down" 75 "$MK" refresh nb
@@ -330,7 +330,7 @@ same "provider down: exact message" \
 	"$(sed -E 's/after [0-9]+ ms/after N ms/' "$work/err")"
 exit_is "revoke with the provider down" 75 "$MK" revoke nb
 exit_is "login --no-browser with the provider down" 75 "$MK" login nb --no-browser --timeout 5
-check "the store is untouched" test "$(sha256sum <"$MAILKEY_STATE_DIR/tokens.store")" = "$sum"
+check "the store is untouched" test "$(sha256sum <"$MAILKEY_STATE_DIR/accounts/nb.tok")" = "$sum"
 exit_is "a still-valid token is handed out" 0 "$MK" token nb
 exit_is "and sasl --raw works" 0 "$MK" sasl nb --raw
 account dn "$MK_CLIENT_ID"

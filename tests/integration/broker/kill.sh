@@ -31,11 +31,11 @@ for sig in TERM INT; do
 done
 "$MK" refresh short
 check "the grant still refreshes at the end" test $? = 0
-check "no temporary store files are left behind" sh -c "! ls '$MAILKEY_STATE_DIR' | grep -q '\\.tmp\\.'"
+check "no temporary store files are left behind" sh -c "! find '$MAILKEY_STATE_DIR' -name '*.tmp.*' | grep -q ."
 
 # A login with a store it could not write (here: another key) must stop
 # before anyone is sent to the browser, not after consent.
-sum=$(sha256sum "$MAILKEY_STATE_DIR/tokens.store")
+sum=$(sha256sum "$MAILKEY_STATE_DIR/accounts/short.tok")
 cp "$MAILKEY_STATE_DIR/store.key" "$work/store.key.good"
 head -c 32 /dev/urandom >"$MAILKEY_STATE_DIR/store.key"
 cat >"$work/browser-record" <<SH
@@ -49,8 +49,8 @@ rc=$?
 check "login with an undecryptable store exits 65 (got $rc)" test $rc = 65
 check "no browser was started" test ! -e "$work/browser-called"
 check "the message names the store and says nothing was started" \
-	sh -c "grep -qF '$MAILKEY_STATE_DIR/tokens.store' '$work/badkey.err' && grep -q 'nothing was started' '$work/badkey.err'"
-check "the store is untouched" test "$(sha256sum "$MAILKEY_STATE_DIR/tokens.store")" = "$sum"
+	sh -c "grep -qF '$MAILKEY_STATE_DIR/accounts/short.tok' '$work/badkey.err' && grep -q 'nothing was started' '$work/badkey.err'"
+check "the store is untouched" test "$(sha256sum "$MAILKEY_STATE_DIR/accounts/short.tok")" = "$sum"
 cp "$work/store.key.good" "$MAILKEY_STATE_DIR/store.key"
 "$MK" refresh short
 check "with the key back the grant still refreshes" test $? = 0

@@ -23,9 +23,9 @@ check "progress line shown while waiting" grep -q "waiting for consent in your b
 tok=$("$MK" token alice)
 check "mailkey token prints a token" test -n "$tok"
 check "the provider's introspection calls it active" test "$(printf %s "$tok" | introspect)" = True
-check "the store file is 0600" test "$(stat -c %a "$MAILKEY_STATE_DIR/tokens.store")" = 600
+check "the account record is 0600" test "$(stat -c %a "$MAILKEY_STATE_DIR/accounts/alice.tok")" = 600
 check "the state dir is 0700" test "$(stat -c %a "$MAILKEY_STATE_DIR")" = 700
-check "the token is not in the store in clear" sh -c "! grep -qF -- '$tok' '$MAILKEY_STATE_DIR/tokens.store'"
+check "the token is not in the store in clear" sh -c "! grep -qF -- '$tok' '$MAILKEY_STATE_DIR/accounts/alice.tok'"
 # The SASL strings mailkey prints log in to the real Dovecot.
 "$MK" sasl alice --mech xoauth2 | python3 "$top/tests/integration/broker/imap_sasl.py" "$MK_IMAPS_PORT" "$MK_CA_FILE" XOAUTH2 >"$work/sasl1.out"
 check "mailkey sasl --mech xoauth2 logs in to Dovecot IMAPS" test $? = 0

@@ -178,10 +178,10 @@ static void test_not_a_file(void **state)
 	alarm(0);
 }
 
-/* A stream (the fuzz target's way in) is capped at 1 MiB too. */
+/* A stream (the fuzz target's way in) is capped at 16 MiB too. */
 static void test_size_cap(void **state)
 {
-	size_t n = (1u << 20) + 4096;
+	size_t n = (16u << 20) + 4096;
 	char *big = malloc(n);
 	struct mk_buf problems;
 	struct mk_config *c = NULL;
@@ -196,10 +196,51 @@ static void test_size_cap(void **state)
 	assert_non_null(fp);
 	mk_buf_init(&problems, 1 << 16);
 	assert_int_equal(mk_config_load_stream("big", fp, &problems, &c, &err), -1);
-	assert_non_null(strstr(mk_buf_str(&problems), "larger than 1048576 bytes"));
+	assert_non_null(strstr(mk_buf_str(&problems), "larger than 16777216 bytes"));
 	fclose(fp);
 	mk_buf_free(&problems);
 	free(big);
+}
+
+/* No cap on the number of accounts (there was one of 64): 10,000 parse,
+ * each is found by name, and a duplicate is still reported at its line. */
+static void test_many_accounts(void **state)
+{
+	enum { N = 10000 };
+	struct mk_buf text, problems;
+	struct mk_config *c;
+	struct mk_error err;
+	char name[32];
+
+	(void)state;
+	mk_buf_init(&text, 16u << 20);
+	mk_buf_init(&problems, 1 << 16);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(mk_buf_addf(&text,
+					     "[account acct%d]\nprovider = google\nuser = u%d@example.org\n"
+					     "client_id = c\n\n",
+					     i, i),
+				 0);
+	c = load_text(mk_buf_str(&text), &problems, &err);
+	if (c == NULL)
+		fail_msg("got '%s'", mk_buf_str(&problems));
+	assert_int_equal(mk_config_account_count(c), N);
+	for (int i = 0; i < N; i += 997) {
+		snprintf(name, sizeof(name), "acct%d", i);
+		assert_non_null(mk_config_find(c, name));
+		assert_string_equal(mk_config_find(c, name)->name, name);
+		assert_ptr_equal(mk_config_account_at(c, (size_t)i), mk_config_find(c, name));
+	}
+	assert_null(mk_config_find(c, "acct10000"));
+	assert_null(mk_config_find(c, "acct"));
+	mk_config_free(&c);
+	assert_int_equal(mk_buf_addstr(&text, "[account acct5000]\nprovider = google\n"), 0);
+	c = load_text(mk_buf_str(&text), &problems, &err);
+	assert_null(c);
+	if (strstr(mk_buf_str(&problems), "[account acct5000] appears twice") == NULL)
+		fail_msg("got '%s'", mk_buf_str(&problems));
+	mk_buf_free(&text);
+	mk_buf_free(&problems);
 }
 
 static void test_nul_and_long_lines(void **state)
@@ -303,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_not_a_file),
 		cmocka_unit_test(test_size_cap),
 		cmocka_unit_test(test_nul_and_long_lines),
+		cmocka_unit_test(test_many_accounts),
 		cmocka_unit_test(test_inline_secret_mode),
 		cmocka_unit_test(test_default_ports),
 	};

@@ -23,19 +23,29 @@ static int setup(void **state)
 	return mkdtemp(dir) != NULL ? 0 : -1;
 }
 
+static void empty_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    unlinkat(dirfd(d), de->d_name, 0) != 0 && strcmp(de->d_name, "accounts") == 0) {
+			char sub[128];
+			snprintf(sub, sizeof(sub), "%s/accounts", path);
+			empty_dir(sub);
+			unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+		}
+	closedir(d);
+}
+
 /* Leave nothing in /tmp (the directory holds key files). */
 static int teardown(void **state)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
 	(void)state;
-	if (d == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			unlinkat(dirfd(d), de->d_name, 0);
-	closedir(d);
+	empty_dir(dir);
 	return rmdir(dir);
 }
 
@@ -70,17 +80,13 @@ static int save(const char *tok, struct mk_error *err)
 {
 	struct mk_store *s = NULL;
 	struct mk_tokens t = { 0 };
-	json_t *doc = NULL;
 	char buf[64];
 	int rc = -1;
 
 	snprintf(buf, sizeof(buf), "%s", tok);
 	t.access_token = buf;
-	if (mk_store_new(dir, NULL, &s, err) == 0 && mk_store_lock(s, err) == 0 &&
-	    mk_store_read(s, &doc, err) == 0 && mk_store_put(doc, "a", &t, err) == 0 &&
-	    mk_store_write(s, doc, err) == 0)
+	if (mk_store_new(dir, NULL, &s, err) == 0 && mk_store_put(s, "a", &t, err) == 0)
 		rc = 0;
-	json_decref(doc);
 	mk_store_free(&s);
 	return rc;
 }
@@ -90,14 +96,12 @@ static char *load(struct mk_error *err)
 {
 	struct mk_store *s = NULL;
 	struct mk_tokens t = { 0 };
-	json_t *doc = NULL;
 	char *r = NULL;
 
-	if (mk_store_new(dir, NULL, &s, err) == 0 && mk_store_read(s, &doc, err) == 0 &&
-	    mk_store_get(doc, "a", &t, err) == 0 && t.access_token != NULL)
+	if (mk_store_new(dir, NULL, &s, err) == 0 && mk_store_read(s, "a", &t, NULL, err) == 0 &&
+	    t.access_token != NULL)
 		r = strdup(t.access_token);
 	mk_tokens_clear(&t);
-	json_decref(doc);
 	mk_store_free(&s);
 	return r;
 }
@@ -110,16 +114,16 @@ static void test_stale_temps_removed_on_write(void **state)
 	(void)state;
 	assert_int_equal(save("one", &err), 0);
 	/* What killed writes leave: temp files of the store and of the key. */
-	put_file("tokens.store.tmp.AbC123", "half", 4);
-	put_file("tokens.store.tmp.zzzzzz", "", 0);
+	put_file("accounts/a.tok.tmp.AbC123", "half", 4);
+	put_file("accounts/a.tok.tmp.zzzzzz", "", 0);
 	put_file("store.key.tmp.Q1w2e3", "", 0);
-	put_file("tokens.store.tmpfile", "x", 1); /* not ours: stays */
+	put_file("accounts/a.tok.tmpfile", "x", 1); /* not ours: stays */
 	put_file("other.tmp.abcdef", "x", 1);
 	assert_int_equal(save("two", &err), 0);
-	assert_int_equal(size_of("tokens.store.tmp.AbC123"), -1);
-	assert_int_equal(size_of("tokens.store.tmp.zzzzzz"), -1);
+	assert_int_equal(size_of("accounts/a.tok.tmp.AbC123"), -1);
+	assert_int_equal(size_of("accounts/a.tok.tmp.zzzzzz"), -1);
 	assert_int_equal(size_of("store.key.tmp.Q1w2e3"), -1);
-	assert_int_equal(size_of("tokens.store.tmpfile"), 1);
+	assert_int_equal(size_of("accounts/a.tok.tmpfile"), 1);
 	assert_int_equal(size_of("other.tmp.abcdef"), 1);
 	tok = load(&err);
 	assert_non_null(tok);
@@ -152,7 +156,7 @@ static void test_damaged_key_with_store_is_an_error(void **state)
 
 	(void)state;
 	assert_int_equal(save("kept", &err), 0);
-	assert_int_equal(stat(path_of("tokens.store"), &before), 0);
+	assert_int_equal(stat(path_of("accounts/a.tok"), &before), 0);
 	put_file("store.key", "12345", 5);
 	tok = load(&err);
 	assert_null(tok);
@@ -164,7 +168,7 @@ static void test_damaged_key_with_store_is_an_error(void **state)
 	assert_int_equal(save("other", &err), -1);
 	assert_int_equal(err.cls, MK_ERR_DATA);
 	assert_int_equal(size_of("store.key"), 5);
-	assert_int_equal(stat(path_of("tokens.store"), &after), 0);
+	assert_int_equal(stat(path_of("accounts/a.tok"), &after), 0);
 	assert_int_equal(before.st_ino, after.st_ino);
 }
 
@@ -175,12 +179,12 @@ static void test_check_before_login(void **state)
 	char other[32];
 
 	(void)state;
-	/* Nothing there yet: fine, and nothing but the lock file is made. */
+	/* Nothing there yet: fine, and nothing is made but the directory. */
 	assert_int_equal(mk_store_new(dir, NULL, &s, &err), 0);
 	assert_int_equal(mk_store_check(s, &err), 0);
 	mk_store_free(&s);
 	assert_int_equal(size_of("store.key"), -1);
-	assert_int_equal(size_of("tokens.store"), -1);
+	assert_int_equal(size_of("accounts/a.tok"), -1);
 	/* A store under another key: the check fails the way a read would. */
 	assert_int_equal(save("x", &err), 0);
 	memset(other, 'k', sizeof(other));
@@ -188,11 +192,11 @@ static void test_check_before_login(void **state)
 	assert_int_equal(mk_store_new(dir, NULL, &s, &err), 0);
 	assert_int_equal(mk_store_check(s, &err), -1);
 	assert_int_equal(err.cls, MK_ERR_DATA);
-	assert_non_null(strstr(err.msg, path_of("tokens.store")));
+	assert_non_null(strstr(err.msg, path_of("accounts/a.tok")));
 	mk_store_free(&s);
 	/* A failing key_command is found before any flow starts. */
 	assert_int_equal(mk_store_new(dir, "exit 3", &s, &err), 0);
-	unlink(path_of("tokens.store"));
+	unlink(path_of("accounts/a.tok"));
 	assert_int_equal(mk_store_check(s, &err), -1);
 	assert_int_equal(err.cls, MK_ERR_CONFIG);
 	mk_store_free(&s);
