@@ -120,8 +120,8 @@ int mk_cmd_import(struct mk_cli *cli, int argc, char **argv)
 		else if (argv[i][0] != '-' && name == NULL)
 			name = argv[i];
 		else {
-			fprintf(stderr, "mailkey import: unexpected '%.64s' (tokens go on stdin)\n%s", argv[i],
-				help);
+			fprintf(stderr, "mailkey import: unexpected '%.64s' (tokens go on stdin)\n%s",
+				argv[i], help);
 			return EX_USAGE;
 		}
 		if (fname != NULL && mk_import_format_parse(fname, &fmt) != 0) {
@@ -153,7 +153,7 @@ int mk_cmd_import(struct mk_cli *cli, int argc, char **argv)
 	}
 	if (isatty(0))
 		fprintf(stderr, "mailkey import: reading the %s token file from stdin (end with Ctrl-D)\n",
-			fmt == MK_IMPORT_JSON	     ? "JSON"
+			fmt == MK_IMPORT_JSON	       ? "JSON"
 			: fmt == MK_IMPORT_MUTT_OAUTH2 ? "mutt_oauth2"
 						       : "sasl-xoauth2");
 	if (read_stdin(&buf, &cap, &len, &err) != 0 ||

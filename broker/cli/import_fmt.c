@@ -145,8 +145,8 @@ static int parse_time(const char *s, size_t n, bool need_zone, mk_import_local_f
 	struct tm tm;
 
 	if (n < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
-	    !digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
-	    !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
+	    !digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) ||
+	    !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
 		return -1;
 	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
 		return -1;
@@ -161,8 +161,8 @@ static int parse_time(const char *s, size_t n, bool need_zone, mk_import_local_f
 		sign = 1;
 		i++;
 	} else if (i < n && (s[i] == '+' || s[i] == '-')) {
-		if (n - i != 6 || s[i + 3] != ':' || !digits(s + i + 1, 2, &oh) || !digits(s + i + 4, 2, &om) ||
-		    oh > 23 || om > 59)
+		if (n - i != 6 || s[i + 3] != ':' || !digits(s + i + 1, 2, &oh) ||
+		    !digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
 			return -1;
 		sign = s[i] == '+' ? 1 : -1;
 		i += 6;
@@ -281,8 +281,7 @@ static int parse_mutt(json_t *o, mk_import_local_fn local, struct mk_import *r, 
 	return 0;
 }
 
-static int parse_sasl_xoauth2(json_t *o, int64_t now, struct mk_import *r, int64_t *exp,
-			      struct mk_error *err)
+static int parse_sasl_xoauth2(json_t *o, int64_t now, struct mk_import *r, int64_t *exp, struct mk_error *err)
 {
 	struct mk_tokens *t = &r->tokens;
 
@@ -323,11 +322,11 @@ int mk_import_parse(enum mk_import_format f, const char *buf, size_t len, int64_
 		/* Only the position: jansson's text quotes the input near the
 		 * fault, which may be a piece of a token. */
 		if (doc == NULL)
-			mk_error_set(err, MK_ERR_DATA,
-				     "the input is not valid JSON (line %d, column %d)%s", jerr.line,
-				     jerr.column,
-				     json_error_code(&jerr) == json_error_duplicate_key ? ": a key is repeated"
-											 : "");
+			mk_error_set(err, MK_ERR_DATA, "the input is not valid JSON (line %d, column %d)%s",
+				     jerr.line, jerr.column,
+				     json_error_code(&jerr) == json_error_duplicate_key
+					     ? ": a key is repeated"
+					     : "");
 		else
 			mk_error_set(err, MK_ERR_DATA, "the input is JSON but not an object {...}");
 		goto out;

@@ -36,7 +36,8 @@ static void test_json(void **state)
 	assert_false(r.expired);
 	mk_import_clear(&r);
 	/* expires_in as a string; no lifetime: the hour token_resp.c assumes */
-	assert_int_equal(parse(MK_IMPORT_JSON, "{\"access_token\":\"a\",\"expires_in\":\"60\"}", &r, &err), 0);
+	assert_int_equal(parse(MK_IMPORT_JSON, "{\"access_token\":\"a\",\"expires_in\":\"60\"}", &r, &err),
+			 0);
 	assert_int_equal(r.tokens.expires_at, NOW + 60);
 	assert_null(r.tokens.refresh_token);
 	mk_import_clear(&r);
@@ -58,7 +59,8 @@ static void test_json(void **state)
 	mk_import_clear(&r);
 	/* expired with a refresh token: stored as expiring now */
 	assert_int_equal(parse(MK_IMPORT_JSON,
-			       "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expires_at\":\"2025-01-01T00:00:00Z\","
+			       "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expires_at\":\"2025-01-"
+			       "01T00:00:00Z\","
 			       "\"client_id\":\"c\",\"token_endpoint\":\"https://x/token\"}",
 			       &r, &err),
 			 0);
@@ -76,12 +78,13 @@ static void test_mutt_oauth2(void **state)
 
 	(void)state;
 	/* As mutt_oauth2.py (2020-08-07) writes it: json.dumps(token). */
-	assert_int_equal(parse(MK_IMPORT_MUTT_OAUTH2,
-			       "{\"registration\": \"google\", \"authflow\": \"authcode\", \"email\": "
-			       "\"a@example.test\", \"access_token\": \"ya29.x\", \"access_token_expiration\": "
-			       "\"2025-12-01T10:59:59.123456\", \"refresh_token\": \"1//r\"}",
-			       &r, &err),
-			 0);
+	assert_int_equal(
+		parse(MK_IMPORT_MUTT_OAUTH2,
+		      "{\"registration\": \"google\", \"authflow\": \"authcode\", \"email\": "
+		      "\"a@example.test\", \"access_token\": \"ya29.x\", \"access_token_expiration\": "
+		      "\"2025-12-01T10:59:59.123456\", \"refresh_token\": \"1//r\"}",
+		      &r, &err),
+		0);
 	assert_string_equal(r.tokens.access_token, "ya29.x");
 	assert_string_equal(r.tokens.refresh_token, "1//r");
 	assert_int_equal(r.tokens.expires_at, NOW + 3599); /* local time = UTC here (local NULL) */
@@ -117,11 +120,12 @@ static void test_mutt_oauth2(void **state)
 	assert_int_equal(err.cls, MK_ERR_DATA);
 	assert_non_null(strstr(err.msg, "no refresh token"));
 	/* never authorized: mutt's initial file */
-	assert_int_equal(parse(MK_IMPORT_MUTT_OAUTH2,
-			       "{\"registration\":\"google\",\"authflow\":\"authcode\",\"email\":\"a@b\","
-			       "\"access_token\":\"\",\"access_token_expiration\":\"\",\"refresh_token\":\"\"}",
-			       &r, &err),
-			 -1);
+	assert_int_equal(
+		parse(MK_IMPORT_MUTT_OAUTH2,
+		      "{\"registration\":\"google\",\"authflow\":\"authcode\",\"email\":\"a@b\","
+		      "\"access_token\":\"\",\"access_token_expiration\":\"\",\"refresh_token\":\"\"}",
+		      &r, &err),
+		-1);
 	assert_non_null(strstr(err.msg, "'access_token' is empty"));
 }
 
@@ -176,8 +180,10 @@ static void test_refused(void **state)
 		{ MK_IMPORT_JSON, "{\"access_token\":\"\"}", "'access_token' is empty" },
 		{ MK_IMPORT_JSON, "{\"access_token\":7}", "not a string" },
 		{ MK_IMPORT_JSON, "{\"access_token\":\"a\\r\\nA1 LOGOUT\"}", "control" },
-		{ MK_IMPORT_JSON, "{\"access_token\":\"a\\u0000b\"}", "not valid JSON" }, /* jansson refuses NUL */
-		{ MK_IMPORT_JSON, "{\"access_token\":\"a\",\"refresh_token\":\"\"}", "'refresh_token' is empty" },
+		{ MK_IMPORT_JSON, "{\"access_token\":\"a\\u0000b\"}",
+		  "not valid JSON" }, /* jansson refuses NUL */
+		{ MK_IMPORT_JSON, "{\"access_token\":\"a\",\"refresh_token\":\"\"}",
+		  "'refresh_token' is empty" },
 		{ MK_IMPORT_JSON, "{\"access_token\":\"a\",\"scope\":\"x\\ny\"}", "control" },
 		{ MK_IMPORT_JSON, "{\"access_token\":\"a\",\"token_type\":\"mac\"}", "Bearer" },
 		{ MK_IMPORT_JSON, "{\"access_token\":\"a\",\"expires_in\":0}", "'expires_in' is 0" },
@@ -185,23 +191,30 @@ static void test_refused(void **state)
 		{ MK_IMPORT_JSON, "{\"access_token\":\"a\",\"expires_in\":\"12x\"}", "expires_in" },
 		{ MK_IMPORT_JSON, "{\"access_token\":\"a\",\"expires_in\":999999999999}", "expires_in" },
 		{ MK_IMPORT_JSON, "{\"access_token\":\"a\",\"expires_at\":\"2025-12-01T10:00:00\"}", "time" },
-		{ MK_IMPORT_JSON, "{\"access_token\":\"a\",\"expires_at\":\"2999-12-01T10:00:00Z\"}", "ten years" },
+		{ MK_IMPORT_JSON, "{\"access_token\":\"a\",\"expires_at\":\"2999-12-01T10:00:00Z\"}",
+		  "ten years" },
 		{ MK_IMPORT_JSON, "{\"access_token\":\"a\",\"expires_at\":1}", "no refresh token" },
 		{ MK_IMPORT_JSON, "{\"error\":\"invalid_grant\",\"access_token\":\"a\"}", "error" },
-		{ MK_IMPORT_JSON, "{\"access_token\":\"a\",\"access_token_expiration\":\"\"}", "--format mutt_oauth2" },
+		{ MK_IMPORT_JSON, "{\"access_token\":\"a\",\"access_token_expiration\":\"\"}",
+		  "--format mutt_oauth2" },
 		{ MK_IMPORT_JSON, "{\"access_token\":\"a\",\"expiry\":\"0\",\"refresh_token\":\"r\"}",
 		  "--format sasl-xoauth2" },
-		{ MK_IMPORT_MUTT_OAUTH2, "{\"access_token\":\"a\",\"refresh_token\":\"r\"}", "access_token_expiration" },
+		{ MK_IMPORT_MUTT_OAUTH2, "{\"access_token\":\"a\",\"refresh_token\":\"r\"}",
+		  "access_token_expiration" },
 		{ MK_IMPORT_MUTT_OAUTH2,
-		  "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"access_token_expiration\":\"2025-13-01T00:00:00\"}",
+		  "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"access_token_expiration\":\"2025-13-"
+		  "01T00:00:00\"}",
 		  "time" },
 		{ MK_IMPORT_MUTT_OAUTH2,
 		  "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"access_token_expiration\":12}", "time" },
-		{ MK_IMPORT_SASL_XOAUTH2, "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expiry\":\"-1\"}", "expiry" },
-		{ MK_IMPORT_SASL_XOAUTH2, "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expiry\":true}", "expiry" },
-		{ MK_IMPORT_SASL_XOAUTH2, "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"user\":[1]}", "'user'" },
-		{ MK_IMPORT_SASL_XOAUTH2, "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expiry\":\"99999999999\"}",
+		{ MK_IMPORT_SASL_XOAUTH2,
+		  "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expiry\":\"-1\"}", "expiry" },
+		{ MK_IMPORT_SASL_XOAUTH2, "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expiry\":true}",
 		  "expiry" },
+		{ MK_IMPORT_SASL_XOAUTH2, "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"user\":[1]}",
+		  "'user'" },
+		{ MK_IMPORT_SASL_XOAUTH2,
+		  "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expiry\":\"99999999999\"}", "expiry" },
 	};
 	struct mk_import r;
 	struct mk_error err;
@@ -210,8 +223,8 @@ static void test_refused(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int rc = parse(cases[i].f, cases[i].in, &r, &err);
 		if (rc != -1 || err.cls != MK_ERR_DATA || strstr(err.msg, cases[i].says) == NULL)
-			fail_msg("case %zu (%s): rc %d class %d message '%s', wanted '%s'", i, cases[i].in, rc,
-				 err.cls, err.msg, cases[i].says);
+			fail_msg("case %zu (%s): rc %d class %d message '%s', wanted '%s'", i, cases[i].in,
+				 rc, err.cls, err.msg, cases[i].says);
 		/* no value of the input is quoted */
 		assert_null(strstr(err.msg, "secretvalue"));
 		assert_null(r.tokens.access_token);
@@ -230,7 +243,8 @@ static void test_size_cap(void **state)
 	mk_error_init(&err);
 	assert_int_equal(mk_import_parse(MK_IMPORT_JSON, big, MK_IMPORT_MAX_INPUT, NOW, NULL, &r, &err), 0);
 	mk_import_clear(&r);
-	assert_int_equal(mk_import_parse(MK_IMPORT_JSON, big, MK_IMPORT_MAX_INPUT + 1, NOW, NULL, &r, &err), -1);
+	assert_int_equal(mk_import_parse(MK_IMPORT_JSON, big, MK_IMPORT_MAX_INPUT + 1, NOW, NULL, &r, &err),
+			 -1);
 	assert_non_null(strstr(err.msg, "over"));
 }
 
