@@ -148,7 +148,12 @@ static int parse_time(const char *s, size_t n, bool need_zone, mk_import_local_f
 	    !digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) ||
 	    !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
 		return -1;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60)
+		return -1;
+	/* 29 February only in a leap year: mktime would roll a wrong date on. */
+	if (mo == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0)))
 		return -1;
 	if (i < n && s[i] == '.') {
 		size_t f = ++i;
@@ -338,6 +343,11 @@ int mk_import_parse(enum mk_import_format f, const char *buf, size_t len, int64_
 	}
 	if (get_token(doc, "access_token", false, &t->access_token, err) != 0)
 		goto out;
+	/* get_token takes null for "none": an access token is never optional. */
+	if (t->access_token == NULL) {
+		mk_error_set(err, MK_ERR_DATA, "'access_token' is null");
+		goto out;
+	}
 	switch (f) {
 	case MK_IMPORT_JSON:
 		rc = parse_json(doc, now, r, &exp, err);

@@ -179,6 +179,11 @@ static void test_refused(void **state)
 		{ MK_IMPORT_JSON, "{\"refresh_token\":\"r\"}", "no 'access_token'" },
 		{ MK_IMPORT_JSON, "{\"access_token\":\"\"}", "'access_token' is empty" },
 		{ MK_IMPORT_JSON, "{\"access_token\":7}", "not a string" },
+		/* found by tests/fuzz/import (crashers/crash-369f...): a null access token was taken */
+		{ MK_IMPORT_JSON, "{\"access_token\":null,\"uset\":\"htm0\"}", "'access_token' is null" },
+		{ MK_IMPORT_MUTT_OAUTH2,
+		  "{\"access_token\":null,\"access_token_expiration\":\"\",\"refresh_token\":\"r\"}",
+		  "'access_token' is null" },
 		{ MK_IMPORT_JSON, "{\"access_token\":\"a\\r\\nA1 LOGOUT\"}", "control" },
 		{ MK_IMPORT_JSON, "{\"access_token\":\"a\\u0000b\"}",
 		  "not valid JSON" }, /* jansson refuses NUL */
@@ -207,6 +212,12 @@ static void test_refused(void **state)
 		  "time" },
 		{ MK_IMPORT_MUTT_OAUTH2,
 		  "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"access_token_expiration\":12}", "time" },
+		{ MK_IMPORT_MUTT_OAUTH2,
+		  "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"access_token_expiration\":\"2026-02-"
+		  "29T00:00:00\"}",
+		  "time" },
+		{ MK_IMPORT_JSON, "{\"access_token\":\"a\",\"expires_at\":\"2026-04-31T00:00:00Z\"}",
+		  "time" },
 		{ MK_IMPORT_SASL_XOAUTH2,
 		  "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expiry\":\"-1\"}", "expiry" },
 		{ MK_IMPORT_SASL_XOAUTH2, "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expiry\":true}",
