@@ -139,6 +139,7 @@ static bool digits(const char *s, size_t n, unsigned *r)
  * need_zone refuses that. 0 with *r, -1 when malformed. */
 static int parse_time(const char *s, size_t n, bool need_zone, mk_import_local_fn local, int64_t *r)
 {
+	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	unsigned y, mo, d, h, mi, se, oh = 0, om = 0;
 	size_t i = 19;
 	int sign = 0;
@@ -148,8 +149,6 @@ static int parse_time(const char *s, size_t n, bool need_zone, mk_import_local_f
 	    !digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) ||
 	    !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
 		return -1;
-	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
 	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60)
 		return -1;
 	/* 29 February only in a leap year: mktime would roll a wrong date on. */
