@@ -15,6 +15,8 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +115,14 @@ static int connect_one(const struct addrinfo *ai, const struct mk_conn_params *p
 		}
 	}
 	fcntl(fd, F_SETFL, flags);
+	/* Every exchange here is a small write followed by a wait for the
+	 * answer (TLS handshake flights, commands, the final dot). With Nagle
+	 * on, a small write behind unacknowledged data waits for the peer's
+	 * delayed ACK: about 40 ms per connection on Linux. */
+	{
+		int one = 1;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	*fd_r = fd;
 	return 0;
 }
