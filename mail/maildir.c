@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* syncfs */
 #include "mail/maildir.h"
 
 #include <errno.h>
@@ -47,15 +48,15 @@ int mk_maildir_new_name(char *name, size_t size, struct mk_error *err)
 	return 0;
 }
 
-int mk_maildir_deliver_as(const char *dir, const char *name, const char *msg, size_t len,
-			  struct mk_error *err)
+/* tmp/NAME with msg, CRLF made LF; fdatasync'ed when sync. */
+static int write_tmp(const char *dir, const char *name, const char *msg, size_t len, bool sync,
+		     struct mk_error *err)
 {
-	char tmp[4096], dst[4096];
+	char tmp[4096];
 	struct mk_buf b;
 	int fd = -1, rc = -1;
 
 	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir, name);
-	snprintf(dst, sizeof(dst), "%s/new/%s", dir, name);
 	mk_buf_init(&b, len + 1);
 	/* CRLF becomes LF; copied a line at a time. */
 	for (size_t i = 0; i < len;) {
@@ -83,18 +84,12 @@ int mk_maildir_deliver_as(const char *dir, const char *name, const char *msg, si
 		}
 		off += (size_t)w;
 	}
-	/* The data is durable before the name appears in new/: a power loss
-	 * never leaves an empty or partial message there. */
-	if (fdatasync(fd) != 0 || close(fd) != 0) {
+	if ((sync && fdatasync(fd) != 0) || close(fd) != 0) {
 		fd = -1;
 		mk_error_errno(err, MK_ERR_IO, errno, "cannot write %s", tmp);
 		goto out;
 	}
 	fd = -1;
-	if (rename(tmp, dst) != 0) {
-		mk_error_errno(err, MK_ERR_IO, errno, "cannot move %s into new/", tmp);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -103,6 +98,67 @@ out:
 		unlink(tmp);
 	mk_buf_free(&b);
 	return rc;
+}
+
+static int move_new(const char *dir, const char *name, struct mk_error *err)
+{
+	char tmp[4096], dst[4096];
+
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir, name);
+	snprintf(dst, sizeof(dst), "%s/new/%s", dir, name);
+	if (rename(tmp, dst) != 0) {
+		int e = errno;
+		unlink(tmp);
+		return mk_error_errno(err, MK_ERR_IO, e, "cannot move %s into new/", tmp);
+	}
+	return 0;
+}
+
+int mk_maildir_deliver_as(const char *dir, const char *name, const char *msg, size_t len,
+			  struct mk_error *err)
+{
+	/* The data is durable before the name appears in new/: a power loss
+	 * never leaves an empty or partial message there. */
+	if (write_tmp(dir, name, msg, len, true, err) != 0)
+		return -1;
+	return move_new(dir, name, err);
+}
+
+int mk_maildir_write_tmp(const char *dir, const char *name, const char *msg, size_t len, struct mk_error *err)
+{
+	return write_tmp(dir, name, msg, len, false, err);
+}
+
+void mk_maildir_drop_tmp(const char *dir, const char *name)
+{
+	char tmp[4096];
+
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir, name);
+	unlink(tmp);
+}
+
+int mk_maildir_commit(const char *dir, const char *const *names, size_t n, struct mk_error *err)
+{
+	int fd;
+
+	if (n == 0)
+		return 0;
+	/* One flush for the whole batch instead of one per message: after it
+	 * every tmp/ file is durable, so each name that appears in new/ below
+	 * has its whole message behind it, whatever happens next. */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return mk_error_errno(err, MK_ERR_IO, errno, "cannot open %s", dir);
+	if (syncfs(fd) != 0) {
+		int e = errno;
+		close(fd);
+		return mk_error_errno(err, MK_ERR_IO, e, "cannot sync %s", dir);
+	}
+	close(fd);
+	for (size_t i = 0; i < n; i++)
+		if (move_new(dir, names[i], err) != 0)
+			return -1;
+	return mk_maildir_sync_new(dir, err);
 }
 
 int mk_maildir_deliver(const char *dir, const char *msg, size_t len, struct mk_error *err)

@@ -90,7 +90,8 @@ struct batch {
 	const char *maildir;
 	struct mk_maildir_entry *e;
 	size_t n;
-	size_t *got;
+	const char **written; /* names in tmp/, to commit */
+	size_t n_written;
 };
 
 static int deliver_one(void *ctx, uint64_t uid, const char *msg, size_t len, struct mk_error *err)
@@ -100,9 +101,9 @@ static int deliver_one(void *ctx, uint64_t uid, const char *msg, size_t len, str
 	for (size_t i = 0; i < x->n; i++) {
 		if (x->e[i].uid != uid)
 			continue;
-		if (mk_maildir_deliver_as(x->maildir, x->e[i].name, msg, len, err) != 0)
+		if (mk_maildir_write_tmp(x->maildir, x->e[i].name, msg, len, err) != 0)
 			return -1;
-		(*x->got)++;
+		x->written[x->n_written++] = x->e[i].name;
 		return 0;
 	}
 	return 0; /* not asked for, or already delivered */
@@ -111,22 +112,24 @@ static int deliver_one(void *ctx, uint64_t uid, const char *msg, size_t len, str
 /* One batch, exactly once across kills: the state file first names every
  * message of the batch with its Maildir name (one write, which also records
  * the previous batch as done), then the messages are fetched with one
- * command and each is delivered under its name (fsync, rename into new/),
- * new/ is synced, and only then the state claims the batch. A re-run after a
- * kill finds the announced names: those already in new/ (or moved to cur/)
- * are not fetched again, the others are. pend is the batch a killed run
- * announced, or NULL. */
+ * command, each written to tmp/ under its name; one syncfs makes them all
+ * durable, they are renamed into new/, new/ is synced, and only then does
+ * the state claim the batch. A re-run after a kill finds the announced
+ * names: those in new/ (or moved to cur/) are whole and are not fetched
+ * again; the others are removed from tmp/ and fetched again. pend is the
+ * batch a killed run announced, or NULL. */
 static int fetch_batch(struct mk_imap *imap, const char *maildir, const char *state, uint64_t uv,
 		       uint64_t *last, const uint64_t *uids, size_t n, const struct mk_maildir_entry *pend,
 		       size_t n_pend, size_t *got, struct mk_error *err)
 {
 	struct mk_maildir_entry *e = calloc(n, sizeof(*e));
 	uint64_t *want = calloc(n, sizeof(*want));
-	struct batch x = { maildir, e, n, got };
+	const char **written = calloc(n, sizeof(*written));
+	struct batch x = { maildir, e, n, written, 0 };
 	size_t n_want = 0;
 	int rc = -1;
 
-	if (e == NULL || want == NULL) {
+	if (e == NULL || want == NULL || written == NULL) {
 		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
@@ -142,19 +145,26 @@ static int fetch_batch(struct mk_imap *imap, const char *maildir, const char *st
 			memcpy(e[i].name, old->name, sizeof(e[i].name));
 			continue;
 		}
+		if (old != NULL) /* written but not committed: fetched again */
+			mk_maildir_drop_tmp(maildir, old->name);
 		if (mk_maildir_new_name(e[i].name, sizeof(e[i].name), err) != 0)
 			goto out;
 		want[n_want++] = uids[i];
 	}
 	if (mk_maildir_state_save_batch(state, uv, *last, e, n, err) != 0 ||
 	    mk_imap_fetch_batch(imap, want, n_want, deliver_one, &x, err) != 0 ||
-	    (n_want > 0 && mk_maildir_sync_new(maildir, err) != 0))
+	    mk_maildir_commit(maildir, written, x.n_written, err) != 0)
 		goto out;
+	*got += x.n_written;
 	*last = uids[n - 1];
 	/* The last batch's claim is written here; an earlier one's goes with
 	 * the next announcement. */
 	rc = 0;
 out:
+	/* A failed batch leaves nothing in tmp/: the next run fetches it. */
+	for (size_t i = 0; rc != 0 && i < x.n_written; i++)
+		mk_maildir_drop_tmp(maildir, written[i]);
+	free(written);
 	free(e);
 	free(want);
 	return rc;
