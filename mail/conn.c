@@ -200,8 +200,8 @@ static int verify_peer(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *fl
 }
 
 static const mbedtls_ecp_group_id curves[] = { MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_CURVE25519,
-						MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_SECP521R1,
-						MBEDTLS_ECP_DP_NONE };
+					       MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_SECP521R1,
+					       MBEDTLS_ECP_DP_NONE };
 
 static int tls_setup(struct mk_conn *c, struct mk_error *err)
 {

@@ -1,8 +1,8 @@
 #define _GNU_SOURCE /* syncfs */
 #include "mail/maildir.h"
 
-#include <errno.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,8 +218,8 @@ static int parse_entry(const char *line, size_t len, struct mk_maildir_entry *e)
 	if (sp == NULL || mk_str_to_u64(line, (size_t)(sp - line), UINT32_MAX, &e->uid) != 0)
 		return -1;
 	nl = len - (size_t)(sp + 1 - line);
-	if (nl == 0 || nl >= sizeof(e->name) || memchr(sp + 1, '/', nl) != NULL || memchr(sp + 1, ':', nl) != NULL ||
-	    memchr(sp + 1, '\0', nl) != NULL || (nl <= 2 && sp[1] == '.'))
+	if (nl == 0 || nl >= sizeof(e->name) || memchr(sp + 1, '/', nl) != NULL ||
+	    memchr(sp + 1, ':', nl) != NULL || memchr(sp + 1, '\0', nl) != NULL || (nl <= 2 && sp[1] == '.'))
 		return -1;
 	memcpy(e->name, sp + 1, nl);
 	e->name[nl] = '\0';

@@ -36,7 +36,8 @@ int mk_maildir_deliver_as(const char *dir, const char *name, const char *msg, si
  * mk_maildir_commit makes them all durable with one syncfs, moves them into
  * new/ and syncs new/. mk_maildir_drop_tmp removes a tmp/NAME a killed run
  * left behind. */
-int mk_maildir_write_tmp(const char *dir, const char *name, const char *msg, size_t len, struct mk_error *err);
+int mk_maildir_write_tmp(const char *dir, const char *name, const char *msg, size_t len,
+			 struct mk_error *err);
 int mk_maildir_commit(const char *dir, const char *const *names, size_t n, struct mk_error *err);
 void mk_maildir_drop_tmp(const char *dir, const char *name);
 

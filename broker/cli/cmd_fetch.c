@@ -267,7 +267,8 @@ again:
 		goto fail;
 	for (size_t i = 0; i < n; i += MK_FETCH_BATCH) {
 		if (fetch_batch(imap, maildir, state, uv, &last, uids + i,
-				n - i < MK_FETCH_BATCH ? n - i : MK_FETCH_BATCH, pend, n_pend, &got, &err) != 0)
+				n - i < MK_FETCH_BATCH ? n - i : MK_FETCH_BATCH, pend, n_pend, &got,
+				&err) != 0)
 			goto fail;
 		n_pend = 0; /* settled by the first batch */
 	}
