@@ -389,6 +389,118 @@ int mk_imap_fetch(struct mk_imap *s, uint64_t uid, struct mk_buf *msg, struct mk
 	return 0;
 }
 
+/* The UID item of a FETCH response ("12 FETCH (UID 34 BODY[] {}...)"),
+ * looked for at the top level of the item list only, so that a flag or a
+ * quoted string cannot pose as it. Literal contents are not in the line. */
+static int fetch_uid(const char *after, uint64_t *uid)
+{
+	const char *p = strstr(after, " FETCH (");
+	int depth = 1;
+	bool quoted = false;
+
+	if (p == NULL)
+		return -1;
+	for (p += 8; *p != '\0' && depth > 0; p++) {
+		if (quoted) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '"')
+				quoted = false;
+			continue;
+		}
+		if (*p == '"')
+			quoted = true;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')')
+			depth--;
+		else if (depth == 1 && (p[-1] == '(' || p[-1] == ' ') && strncasecmp(p, "UID ", 4) == 0) {
+			size_t n = strspn(p + 4, "0123456789");
+			return mk_str_to_u64(p + 4, n, UINT32_MAX, uid);
+		}
+	}
+	return -1;
+}
+
+/* A UID set for n ascending UIDs: runs of consecutive ones as a:b. */
+static int uid_set(struct mk_buf *b, const uint64_t *uids, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		if (mk_buf_addf(b, i ? ",%llu" : "%llu", (unsigned long long)uids[i]) != 0 ||
+		    (j > i && mk_buf_addf(b, ":%llu", (unsigned long long)uids[j]) != 0))
+			return -1;
+		i = j + 1;
+	}
+	return 0;
+}
+
+static bool in_uids(const uint64_t *uids, size_t n, uint64_t uid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (uids[mid] == uid)
+			return true;
+		if (uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+int mk_imap_fetch_batch(struct mk_imap *s, const uint64_t *uids, size_t n,
+			int (*fn)(void *ctx, uint64_t uid, const char *msg, size_t len, struct mk_error *err),
+			void *ctx, struct mk_error *err)
+{
+	struct mk_buf set;
+	struct mk_imap_line r;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	mk_buf_init(&set, 64 * 1024);
+	if (uid_set(&set, uids, n) != 0) {
+		mk_buf_free(&set);
+		return mk_error_set(err, MK_ERR_INTERNAL, "UID set too long");
+	}
+	/* One command for the batch: the server streams the messages back to
+	 * back, with no round trip between them. */
+	rc = send_cmd(s, err, "UID FETCH %s (BODY.PEEK[])", mk_buf_str(&set));
+	mk_buf_free(&set);
+	if (rc != 0)
+		return -1;
+	for (;;) {
+		uint64_t uid;
+		if (read_resp(s, &r, err) != 0)
+			return -1;
+		if (r.kind == MK_IMAP_UNTAGGED) {
+			if (r.status != MK_IMAP_NONE || strstr(r.after, "BODY[]") == NULL ||
+			    fetch_uid(r.after, &uid) != 0 || !in_uids(uids, n, uid))
+				continue; /* EXISTS, FLAGS updates and the like */
+			if (fn(ctx, uid, s->lit.data ? s->lit.data : "", s->lit.len, err) != 0) {
+				/* The rest of the batch is still coming: the session
+				 * cannot be used for LOGOUT. */
+				s->broken = true;
+				return -1;
+			}
+			continue;
+		}
+		if (r.kind == MK_IMAP_CONTINUE || strcmp(r.tag, s->tag) != 0) {
+			s->broken = true;
+			return mk_error_set(err, MK_ERR_PROTO, "unexpected IMAP response during UID FETCH");
+		}
+		if (r.status == MK_IMAP_OK)
+			return 0;
+		return mk_error_set(err, strcmp(r.code, "UNAVAILABLE") == 0 ? MK_ERR_TEMP : MK_ERR_RESP,
+				    "UID FETCH failed: %s %s", r.status == MK_IMAP_NO ? "NO" : "BAD", r.text);
+	}
+}
+
 struct list_ctx {
 	int (*fn)(void *ctx, const char *mailbox);
 	void *ctx;

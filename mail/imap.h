@@ -38,6 +38,14 @@ int mk_imap_uids_after(struct mk_imap *s, uint64_t after_uid, uint64_t **uids_r,
 /* The whole message with this UID (BODY.PEEK[]: \Seen is not set). */
 int mk_imap_fetch(struct mk_imap *s, uint64_t uid, struct mk_buf *msg, struct mk_error *err);
 
+/* Fetch the messages uids[0..n) (ascending) with one UID FETCH; fn gets
+ * each as it arrives (in the server's order), and a non-zero return from it
+ * stops the fetch with that error in err. UIDs the server no longer has are
+ * not passed to fn. At most one message is held in memory. */
+int mk_imap_fetch_batch(struct mk_imap *s, const uint64_t *uids, size_t n,
+			int (*fn)(void *ctx, uint64_t uid, const char *msg, size_t len, struct mk_error *err),
+			void *ctx, struct mk_error *err);
+
 /* LIST "" "*": calls fn with each mailbox name. */
 int mk_imap_list(struct mk_imap *s, int (*fn)(void *ctx, const char *mailbox), void *ctx,
 		 struct mk_error *err);

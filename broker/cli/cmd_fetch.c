@@ -83,6 +83,93 @@ out:
 	return rc;
 }
 
+/* Messages per UID FETCH, and per write of the state file. */
+#define MK_FETCH_BATCH 100
+
+struct batch {
+	const char *maildir;
+	struct mk_maildir_entry *e;
+	size_t n;
+	const char **written; /* names in tmp/, to commit */
+	size_t n_written;
+};
+
+static int deliver_one(void *ctx, uint64_t uid, const char *msg, size_t len, struct mk_error *err)
+{
+	struct batch *x = ctx;
+
+	for (size_t i = 0; i < x->n; i++) {
+		if (x->e[i].uid != uid)
+			continue;
+		if (mk_maildir_write_tmp(x->maildir, x->e[i].name, msg, len, err) != 0)
+			return -1;
+		x->written[x->n_written++] = x->e[i].name;
+		return 0;
+	}
+	return 0; /* not asked for, or already delivered */
+}
+
+/* One batch, exactly once across kills: the state file first names every
+ * message of the batch with its Maildir name (one write, which also records
+ * the previous batch as done), then the messages are fetched with one
+ * command, each written to tmp/ under its name; one syncfs makes them all
+ * durable, they are renamed into new/, new/ is synced, and only then does
+ * the state claim the batch. A re-run after a kill finds the announced
+ * names: those in new/ (or moved to cur/) are whole and are not fetched
+ * again; the others are removed from tmp/ and fetched again. pend is the
+ * batch a killed run announced, or NULL. */
+static int fetch_batch(struct mk_imap *imap, const char *maildir, const char *state, uint64_t uv,
+		       uint64_t *last, const uint64_t *uids, size_t n, const struct mk_maildir_entry *pend,
+		       size_t n_pend, size_t *got, struct mk_error *err)
+{
+	struct mk_maildir_entry *e = calloc(n, sizeof(*e));
+	uint64_t *want = calloc(n, sizeof(*want));
+	const char **written = calloc(n, sizeof(*written));
+	struct batch x = { maildir, e, n, written, 0 };
+	size_t n_want = 0;
+	int rc = -1;
+
+	if (e == NULL || want == NULL || written == NULL) {
+		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct mk_maildir_entry *old = NULL;
+		e[i].uid = uids[i];
+		for (size_t j = 0; j < n_pend && old == NULL; j++)
+			if (pend[j].uid == uids[i])
+				old = &pend[j];
+		if (old != NULL && mk_maildir_has(maildir, old->name)) {
+			/* Delivered by the run that was killed: keep its name in the
+			 * new announcement so that a second kill still knows. */
+			memcpy(e[i].name, old->name, sizeof(e[i].name));
+			continue;
+		}
+		if (old != NULL) /* written but not committed: fetched again */
+			mk_maildir_drop_tmp(maildir, old->name);
+		if (mk_maildir_new_name(e[i].name, sizeof(e[i].name), err) != 0)
+			goto out;
+		want[n_want++] = uids[i];
+	}
+	if (mk_maildir_state_save_batch(state, uv, *last, e, n, err) != 0 ||
+	    mk_imap_fetch_batch(imap, want, n_want, deliver_one, &x, err) != 0 ||
+	    mk_maildir_commit(maildir, written, x.n_written, err) != 0)
+		goto out;
+	*got += x.n_written;
+	*last = uids[n - 1];
+	/* The last batch's claim is written here; an earlier one's goes with
+	 * the next announcement. */
+	rc = 0;
+out:
+	/* A failed batch leaves nothing in tmp/: the next run fetches it. */
+	for (size_t i = 0; rc != 0 && i < x.n_written; i++)
+		mk_maildir_drop_tmp(maildir, written[i]);
+	free(written);
+	free(e);
+	free(want);
+	return rc;
+}
+
 static int print_mailbox(void *ctx, const char *mailbox)
 {
 	(void)ctx;
@@ -98,7 +185,8 @@ int mk_cmd_fetch(struct mk_cli *cli, int argc, char **argv)
 	struct mk_imap *imap = NULL;
 	struct mk_error err;
 	uint64_t uv, exists, old_uv, last, *uids = NULL;
-	size_t n = 0, got = 0;
+	struct mk_maildir_entry *pend = NULL;
+	size_t n = 0, got = 0, n_pend = 0;
 	int rc = EX_USAGE;
 	bool use_pop3 = false, reconnected = false, list = false;
 	unsigned total = 0;
@@ -164,7 +252,7 @@ again:
 	for (char *p = state + strlen(maildir) + 1; *p != '\0'; p++)
 		if (*p == '/')
 			*p = '_';
-	if (mk_maildir_state_load(state, &old_uv, &last, &err) != 0)
+	if (mk_maildir_state_load_batch(state, &old_uv, &last, &pend, &n_pend, &err) != 0)
 		goto fail;
 	if (old_uv != uv) {
 		/* RFC 9051 §2.3.1.1: a new UIDVALIDITY means old UIDs mean nothing. */
@@ -173,24 +261,18 @@ again:
 			       "%s was reset on the server (UIDVALIDITY changed): fetching it all again",
 			       mailbox);
 		last = 0;
+		n_pend = 0;
 	}
 	if (mk_imap_uids_after(imap, last, &uids, &n, &err) != 0)
 		goto fail;
-	for (size_t i = 0; i < n; i++) {
-		struct mk_buf msg;
-		mk_buf_init(&msg, (size_t)64 << 20);
-		if (mk_imap_fetch(imap, uids[i], &msg, &err) != 0 ||
-		    mk_maildir_deliver(maildir, msg.data ? msg.data : "", msg.len, &err) != 0) {
-			mk_buf_free(&msg);
+	for (size_t i = 0; i < n; i += MK_FETCH_BATCH) {
+		if (fetch_batch(imap, maildir, state, uv, &last, uids + i,
+				n - i < MK_FETCH_BATCH ? n - i : MK_FETCH_BATCH, pend, n_pend, &got,
+				&err) != 0)
 			goto fail;
-		}
-		mk_buf_free(&msg);
-		/* Saved after every message: an interruption never duplicates. */
-		if (mk_maildir_state_save(state, uv, uids[i], &err) != 0)
-			goto fail;
-		got++;
+		n_pend = 0; /* settled by the first batch */
 	}
-	if (n == 0 && mk_maildir_state_save(state, uv, last, &err) != 0)
+	if (mk_maildir_state_save(state, uv, last, &err) != 0)
 		goto fail;
 	if (cli->json)
 		printf("{\"account\":\"%s\",\"mailbox\":\"%s\",\"fetched\":%zu,\"exists\":%llu}\n", name,
@@ -210,6 +292,9 @@ fail:
 		mk_imap_close(&imap);
 		free(uids);
 		uids = NULL;
+		free(pend);
+		pend = NULL;
+		n_pend = 0;
 		mk_log(MK_LOG_INFO, "%s; refreshing the token and reconnecting once", err.msg);
 		if (mk_broker_token(b, name, true, &tok, &e2) == 0) {
 			mk_secret_free_str(tok);
@@ -225,6 +310,7 @@ fail:
 out:
 	mk_imap_close(&imap);
 	free(uids);
+	free(pend);
 	free(home_maildir);
 	return rc;
 }
