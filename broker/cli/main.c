@@ -30,6 +30,7 @@ static const struct {
 	{ "check", mk_cmd_check, "log in over IMAP, SMTP and POP3 and report" },
 	{ "fetch", mk_cmd_fetch, "fetch new mail into a Maildir (or --list the mailboxes)" },
 	{ "append", mk_cmd_append, "store a message in an IMAP mailbox (e.g. a copy in Sent)" },
+	{ "queue", mk_cmd_queue, "list the outgoing queue; `queue run` sends it" },
 };
 
 static void usage(FILE *fp)
