@@ -147,8 +147,8 @@ static int short_opts(int argc, char **argv, int *i, bool sendmail_mode, struct 
 		case 'q':
 			return mk_error_set(
 				err, MK_ERR_USAGE,
-				"%s (running a mail queue) is not supported: mailkey keeps no "
-				"queue; when a send fails with exit 75 the caller keeps the message",
+				"%s (running a mail queue) is not supported here: the queue is "
+				"`mailkey queue run`",
 				o);
 		default:
 			return mk_error_set(err, MK_ERR_USAGE, "unknown option -%c in '%s'", c, o);
