@@ -92,4 +92,21 @@ sys.exit(0 if $rc==75 and len(d)==3 and all(x['attempts']==1 for x in d) else 1)
 rc=$?
 check "--now tries them anyway: 75, 2 attempts ($rc)" sh -c "test $rc = 75 && \"$MK\" queue --json | grep -q '\"attempts\":2'"
 check "none of them was delivered" sh -c "! grep -qs '^Subject: td $u' '$MK_MAIL_ROOT/$MK_USER2/Maildir/new/'*"
+
+# 4. queue = yes makes mailkey-as-sendmail queue; -odi sends at once;
+# `mailkey send` without --queue is not affected.
+sed -i "/^\[account xo\]/a queue = yes" "$MAILKEY_CONFIG"
+ln -s "$MK" "$work/sendmail"
+before=$(ls "$q/new" | wc -l)
+printf 'From: %s\nSubject: sm %s 1\n\nvia sendmail\n' "$MK_USER1" "$u" | "$work/sendmail" -oi "$MK_USER2"
+check "as sendmail with queue = yes: exit 0 and queued, not sent ($?)" \
+	sh -c "test $? = 0 && test \$(ls '$q/new' | wc -l) = $((before + 1)) && ! grep -qs '^Subject: sm $u' '$MK_MAIL_ROOT/$MK_USER2/Maildir/new/'*"
+printf 'From: %s\nSubject: sm %s 2\n\nright away\n' "$MK_USER1" "$u" | "$work/sendmail" -odi "$MK_USER2"
+check "-odi sends at once (exit $?)" wait_delivered "sm $u" 1
+printf 'From: %s\nSubject: sm %s 3\n\nsend\n' "$MK_USER1" "$u" | "$MK" send --account xo "$MK_USER2"
+check "mailkey send (not as sendmail) sends at once ($?)" wait_delivered "sm $u" 2
+check "the queue holds only the sendmail one (and td's)" test "$(ls "$q/new" | wc -l)" = $((before + 1))
+"$MK" queue run xo
+check "queue run xo sends it: 0 ($?)" test $? = 0
+check "and it arrives once" wait_delivered "sm $u" 3
 finish
