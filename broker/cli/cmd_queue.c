@@ -54,7 +54,7 @@ static const char help[] =
 static int open_spool(struct mk_cli *cli, bool create, struct mk_spool **sp, struct mk_error *err)
 {
 	char *dir = cli->state_dir != NULL && *cli->state_dir != '\0' ? strdup(cli->state_dir)
-								       : mk_store_default_dir();
+								      : mk_store_default_dir();
 	int rc;
 
 	if (dir == NULL)
@@ -105,7 +105,8 @@ static json_t *item_json(const struct mk_spool_item *it, int64_t now)
 		json_array_append_new(r, json_string(it->env.rcpts[k]));
 	json_object_set_new(o, "id", json_string(it->id));
 	json_object_set_new(o, "state", json_string(it->failed ? "failed" : "queued"));
-	json_object_set_new(o, "account", it->env.account != NULL ? json_string(it->env.account) : json_null());
+	json_object_set_new(o, "account",
+			    it->env.account != NULL ? json_string(it->env.account) : json_null());
 	json_object_set_new(o, "from", it->env.from != NULL ? json_string(it->env.from) : json_null());
 	json_object_set_new(o, "recipients", r);
 	json_object_set_new(o, "queued_at", json_integer(it->env.queued));
@@ -113,7 +114,8 @@ static json_t *item_json(const struct mk_spool_item *it, int64_t now)
 	json_object_set_new(o, "size", json_integer((json_int_t)it->size));
 	json_object_set_new(o, "attempts", json_integer(it->st.attempts));
 	json_object_set_new(o, "next_attempt", json_integer(it->st.next));
-	json_object_set_new(o, "last_error", it->st.error[0] != '\0' ? json_string(it->st.error) : json_null());
+	json_object_set_new(o, "last_error",
+			    it->st.error[0] != '\0' ? json_string(it->st.error) : json_null());
 	return o;
 }
 
@@ -159,8 +161,9 @@ static int list(struct mk_cli *cli, bool json, bool failed)
 					human_age(it->st.next - now, age, sizeof(age));
 					snprintf(next, sizeof(next), "in %s", age);
 				}
-				printf("    %s: %s%s%s\n", it->failed ? "refused" : "last error", it->st.error,
-				       it->failed ? "" : "; next attempt ", it->failed ? "" : next);
+				printf("    %s: %s%s%s\n", it->failed ? "refused" : "last error",
+				       it->st.error, it->failed ? "" : "; next attempt ",
+				       it->failed ? "" : next);
 			}
 		}
 	}
@@ -256,7 +259,8 @@ static void sent_one(struct run *r, struct mk_spool_item *it)
 
 	if (mk_spool_done(r->sp, it->id, &e) != 0) {
 		/* Left in new/, it would be sent again: say so loudly. */
-		fprintf(stderr, "mailkey queue: %s was sent but cannot be removed (%s); it will be sent again\n",
+		fprintf(stderr,
+			"mailkey queue: %s was sent but cannot be removed (%s); it will be sent again\n",
 			it->id, e.msg);
 		return;
 	}
@@ -337,7 +341,8 @@ static void run_account(struct run *r, struct mk_spool_item *items, size_t n)
 		}
 		/* A new session when there is none (first message, or the
 		 * last one ended it), or its token is about to expire. */
-		if (smtp != NULL && (!mk_smtp_usable(smtp) || (expires > 0 && now + MK_QUEUE_TOKEN_MARGIN >= expires)))
+		if (smtp != NULL &&
+		    (!mk_smtp_usable(smtp) || (expires > 0 && now + MK_QUEUE_TOKEN_MARGIN >= expires)))
 			mk_smtp_close(&smtp);
 		if (smtp == NULL) {
 			if (mk_cli_smtp_login(r->cli, r->b, name, &a, &smtp, &err) != 0) {
@@ -434,8 +439,10 @@ static int run(struct mk_cli *cli, const char *only, bool now)
 		if (only == NULL || strcmp(only, acct) == 0) {
 			const struct mk_account *a;
 			if (mk_broker_account(r.b, acct, &a, &err) != 0) {
-				fprintf(stderr, "mailkey queue: %zu message(s) for account %s, which is not configured; "
-						"they stay queued\n",
+				fprintf(stderr,
+					"mailkey queue: %zu message(s) for account %s, which is not "
+					"configured; "
+					"they stay queued\n",
 					end - i, acct);
 				r.waiting += end - i;
 			} else {
@@ -447,13 +454,13 @@ static int run(struct mk_cli *cli, const char *only, bool now)
 	if (r.unsynced > 0 && mk_spool_sync(r.sp, &err) != 0)
 		mk_log(MK_LOG_WARN, "%s", err.msg);
 	if (cli->verbose > 0 || r.waiting > 0 || r.refused > 0 || r.malformed > 0)
-		fprintf(stderr, "mailkey queue run: %zu sent, %zu waiting, %zu moved aside\n", r.sent, r.waiting,
-			r.refused + r.malformed);
-	rc = r.refused > 0 ? EX_UNAVAILABLE
+		fprintf(stderr, "mailkey queue run: %zu sent, %zu waiting, %zu moved aside\n", r.sent,
+			r.waiting, r.refused + r.malformed);
+	rc = r.refused > 0     ? EX_UNAVAILABLE
 	     : r.malformed > 0 ? EX_DATAERR
-	     : r.consent	  ? EX_NOPERM
-	     : r.waiting > 0  ? EX_TEMPFAIL
-			      : 0;
+	     : r.consent       ? EX_NOPERM
+	     : r.waiting > 0   ? EX_TEMPFAIL
+			       : 0;
 out:
 	mk_spool_items_free(items, n);
 	mk_spool_free(&r.sp);
@@ -479,7 +486,8 @@ int mk_cmd_queue(struct mk_cli *cli, int argc, char **argv)
 			cli->verbose++;
 			mk_log_set_level(MK_LOG_TRACE);
 		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "mailkey queue: unknown option '%s'; `mailkey queue --help` lists them\n",
+			fprintf(stderr,
+				"mailkey queue: unknown option '%s'; `mailkey queue --help` lists them\n",
 				argv[i]);
 			return EX_USAGE;
 		} else if (i == 1 && strcmp(argv[i], "run") == 0) {
@@ -487,7 +495,8 @@ int mk_cmd_queue(struct mk_cli *cli, int argc, char **argv)
 		} else if (is_run && only == NULL) {
 			only = argv[i];
 		} else {
-			fprintf(stderr, "mailkey queue: unexpected '%s'; `mailkey queue --help` shows the usage\n",
+			fprintf(stderr,
+				"mailkey queue: unexpected '%s'; `mailkey queue --help` shows the usage\n",
 				argv[i]);
 			return EX_USAGE;
 		}

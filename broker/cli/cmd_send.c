@@ -41,7 +41,8 @@ static const char help[] =
 	"  -bs, -bd, -bp, -bi, -q...  refused (exit 64): mailkey only sends one message\n"
 	"                  (the queue is `mailkey queue` and `mailkey queue run`)\n"
 	"  -h, --help      this text (as sendmail: --help only)\n\n"
-	"Exit status: 0 sent to every recipient (with --queue: queued and on disk); 75 try later (nothing or not everything was sent);\n"
+	"Exit status: 0 sent to every recipient (with --queue: queued and on disk); 75 try later (nothing or "
+	"not everything was sent);\n"
 	"77 the account needs `mailkey login`; 69 refused by the server; 64 usage; 65 bad message;\n"
 	"78 no account could be chosen (set default_account, see `man mailkey`).\n";
 
@@ -217,8 +218,8 @@ int mk_cmd_send(struct mk_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (queue)
-		rc = mk_cli_queue_add(cli, acct_name, from, rcpts, nrcpt, out.data != NULL ? out.data : "", out.len,
-				      &err);
+		rc = mk_cli_queue_add(cli, acct_name, from, rcpts, nrcpt, out.data != NULL ? out.data : "",
+				      out.len, &err);
 	else
 		rc = mk_smtp_send(smtp, from, rcpts, nrcpt, out.data != NULL ? out.data : "", out.len, NULL,
 				  &err);

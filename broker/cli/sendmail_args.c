@@ -145,11 +145,10 @@ static int short_opts(int argc, char **argv, int *i, bool sendmail_mode, struct 
 		case 'G': /* gateway submission */
 			break;
 		case 'q':
-			return mk_error_set(
-				err, MK_ERR_USAGE,
-				"%s (running a mail queue) is not supported here: the queue is "
-				"`mailkey queue run`",
-				o);
+			return mk_error_set(err, MK_ERR_USAGE,
+					    "%s (running a mail queue) is not supported here: the queue is "
+					    "`mailkey queue run`",
+					    o);
 		default:
 			return mk_error_set(err, MK_ERR_USAGE, "unknown option -%c in '%s'", c, o);
 		}

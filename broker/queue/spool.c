@@ -28,8 +28,8 @@ struct mk_spool {
 static int path_of(const struct mk_spool *sp, const char *sub, const char *id, const char *ext, char *out,
 		   struct mk_error *err)
 {
-	int n = snprintf(out, PATH_MAX, "%s/%s%s%s%s", sp->root, sub, id != NULL ? "/" : "", id != NULL ? id : "",
-			 ext != NULL ? ext : "");
+	int n = snprintf(out, PATH_MAX, "%s/%s%s%s%s", sp->root, sub, id != NULL ? "/" : "",
+			 id != NULL ? id : "", ext != NULL ? ext : "");
 
 	if (n < 0 || n >= PATH_MAX)
 		return mk_error_set(err, MK_ERR_IO, "the queue path under %s is too long", sp->root);
@@ -115,8 +115,8 @@ int mk_spool_add(struct mk_spool *sp, const struct mk_spool_env_in *env, const c
 		goto out;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	/* Names sort by the time they were queued: the queue runs oldest first. */
-	snprintf(id_r, MK_SPOOL_ID_MAX, "%010lld.%09ld.%d.%u", (long long)ts.tv_sec, ts.tv_nsec, (int)getpid(),
-		 sp->seq++);
+	snprintf(id_r, MK_SPOOL_ID_MAX, "%010lld.%09ld.%d.%u", (long long)ts.tv_sec, ts.tv_nsec,
+		 (int)getpid(), sp->seq++);
 	if (path_of(sp, "tmp", id_r, NULL, tmp, err) != 0 || path_of(sp, "new", id_r, NULL, dst, err) != 0 ||
 	    path_of(sp, "new", NULL, NULL, dir, err) != 0)
 		goto out;
@@ -161,8 +161,8 @@ static int read_head(const char *path, size_t max, struct mk_buf *out, size_t *s
 	int rc = -1;
 
 	if (fd < 0)
-		return mk_error_errno(err, errno == ENOENT ? MK_ERR_NOINPUT : MK_ERR_IO, errno, "cannot open %s",
-				      path);
+		return mk_error_errno(err, errno == ENOENT ? MK_ERR_NOINPUT : MK_ERR_IO, errno,
+				      "cannot open %s", path);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		mk_error_set(err, MK_ERR_IO, "%s is not a regular file", path);
 		goto out;
@@ -238,7 +238,8 @@ static int list_dir(struct mk_spool *sp, bool failed, struct mk_spool_item **ite
 		return errno == ENOENT ? 0 : mk_error_errno(err, MK_ERR_IO, errno, "cannot read %s", p);
 	while ((de = readdir(d)) != NULL) {
 		size_t l = strlen(de->d_name);
-		if (de->d_name[0] == '.' || l >= MK_SPOOL_ID_MAX || (failed && l > 6 && strcmp(de->d_name + l - 6, ".reply") == 0))
+		if (de->d_name[0] == '.' || l >= MK_SPOOL_ID_MAX ||
+		    (failed && l > 6 && strcmp(de->d_name + l - 6, ".reply") == 0))
 			continue;
 		if (*n == *cap) {
 			size_t nc = *cap == 0 ? 64 : *cap * 2;
@@ -266,7 +267,8 @@ int mk_spool_list(struct mk_spool *sp, bool failed, struct mk_spool_item **items
 
 	*items = NULL;
 	*n = 0;
-	if (list_dir(sp, false, items, n, &cap, err) != 0 || (failed && list_dir(sp, true, items, n, &cap, err) != 0)) {
+	if (list_dir(sp, false, items, n, &cap, err) != 0 ||
+	    (failed && list_dir(sp, true, items, n, &cap, err) != 0)) {
 		mk_spool_items_free(*items, *n);
 		*items = NULL;
 		*n = 0;
@@ -292,7 +294,8 @@ int mk_spool_load(struct mk_spool *sp, const char *id, struct mk_buf *out, struc
 	struct mk_spool_env env;
 	size_t size;
 
-	if (path_of(sp, "new", id, NULL, p, err) != 0 || read_head(p, MK_SPOOL_FILE_MAX, out, &size, err) != 0)
+	if (path_of(sp, "new", id, NULL, p, err) != 0 ||
+	    read_head(p, MK_SPOOL_FILE_MAX, out, &size, err) != 0)
 		return -1;
 	if (size > MK_SPOOL_FILE_MAX)
 		return mk_error_set(err, MK_ERR_DATA, "%s is larger than %zu bytes", p, MK_SPOOL_FILE_MAX);
@@ -345,8 +348,7 @@ int mk_spool_sync(struct mk_spool *sp, struct mk_error *err)
 	return fsync_dir(p, err);
 }
 
-int mk_spool_fail(struct mk_spool *sp, const char *id, const char *reply, char *path_r,
-		  struct mk_error *err)
+int mk_spool_fail(struct mk_spool *sp, const char *id, const char *reply, char *path_r, struct mk_error *err)
 {
 	char src[PATH_MAX], dst[PATH_MAX], rp[PATH_MAX], dir[PATH_MAX];
 	struct mk_buf b;
@@ -354,7 +356,8 @@ int mk_spool_fail(struct mk_spool *sp, const char *id, const char *reply, char *
 
 	mk_buf_init(&b, 8192);
 	if (path_of(sp, "new", id, NULL, src, err) != 0 || path_of(sp, "failed", id, NULL, dst, err) != 0 ||
-	    path_of(sp, "failed", id, ".reply", rp, err) != 0 || path_of(sp, "failed", NULL, NULL, dir, err) != 0)
+	    path_of(sp, "failed", id, ".reply", rp, err) != 0 ||
+	    path_of(sp, "failed", NULL, NULL, dir, err) != 0)
 		goto out;
 	if (mk_buf_addf(&b, "%s\n", reply) != 0) {
 		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");

@@ -24,8 +24,8 @@ struct mk_spool;
 
 struct mk_spool_item {
 	char id[MK_SPOOL_ID_MAX];
-	bool failed;	     /* in failed/ */
-	size_t size;	     /* bytes of the message (without the envelope) */
+	bool failed; /* in failed/ */
+	size_t size; /* bytes of the message (without the envelope) */
 	struct mk_spool_env env;
 	struct mk_spool_state st; /* failed: st.error is the reply file's first line */
 };
@@ -61,8 +61,7 @@ int mk_spool_sync(struct mk_spool *sp, struct mk_error *err);
 /* Refused for good: write failed/ID.reply, rename new/ID to failed/ID,
  * fsync both directories, drop the state. path_r (may be NULL, size
  * PATH_MAX) gets the new path. */
-int mk_spool_fail(struct mk_spool *sp, const char *id, const char *reply, char *path_r,
-		  struct mk_error *err);
+int mk_spool_fail(struct mk_spool *sp, const char *id, const char *reply, char *path_r, struct mk_error *err);
 
 /* Take the run lock: 0 taken, 1 another run holds it, -1 error. Released
  * by mk_spool_free. */

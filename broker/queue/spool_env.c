@@ -17,7 +17,8 @@ static bool clean(const char *s, size_t max)
 int mk_spool_env_format(const struct mk_spool_env_in *env, struct mk_buf *out, struct mk_error *err)
 {
 	if (env->account == NULL || *env->account == '\0' || !clean(env->account, MK_SPOOL_ACCOUNT_MAX))
-		return mk_error_set(err, MK_ERR_DATA, "the account name is empty, too long or has a line break");
+		return mk_error_set(err, MK_ERR_DATA,
+				    "the account name is empty, too long or has a line break");
 	if (env->from == NULL || !clean(env->from, MK_SPOOL_ADDR_MAX))
 		return mk_error_set(err, MK_ERR_DATA, "the sender address is too long or has a line break");
 	if (env->nrcpt == 0 || env->nrcpt > MK_SPOOL_RCPT_MAX)

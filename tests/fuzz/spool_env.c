@@ -27,12 +27,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	mk_buf_init(&b, 1 << 20);
 	{
-		struct mk_spool_env_in in = { env.account, env.from, (const char *const *)env.rcpts, env.nrcpt,
-					      env.queued };
+		struct mk_spool_env_in in = { env.account, env.from, (const char *const *)env.rcpts,
+					      env.nrcpt, env.queued };
 		if (mk_spool_env_format(&in, &b, &err) == 0) {
-			if (mk_spool_env_parse(b.data, b.len, &again, &err) != 0 || again.nrcpt != env.nrcpt ||
-			    strcmp(again.account, env.account) != 0 || strcmp(again.from, env.from) != 0 ||
-			    again.queued != env.queued || again.body_off != b.len)
+			if (mk_spool_env_parse(b.data, b.len, &again, &err) != 0 ||
+			    again.nrcpt != env.nrcpt || strcmp(again.account, env.account) != 0 ||
+			    strcmp(again.from, env.from) != 0 || again.queued != env.queued ||
+			    again.body_off != b.len)
 				__builtin_trap();
 			for (size_t i = 0; i < env.nrcpt; i++)
 				if (strcmp(again.rcpts[i], env.rcpts[i]) != 0)

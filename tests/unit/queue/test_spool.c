@@ -59,13 +59,13 @@ static void test_env_malformed(void **state)
 	static const char *const cases[] = {
 		"",
 		"mailkey-queue 2\naccount a\nfrom \nrcpt b\nqueued 1\n\n",
-		"mailkey-queue 1\naccount a\nfrom \nrcpt b\nqueued 1\n",	 /* no end */
+		"mailkey-queue 1\naccount a\nfrom \nrcpt b\nqueued 1\n", /* no end */
 		"mailkey-queue 1\naccount a\nfrom \nqueued 1\n\n",	 /* no rcpt */
 		"mailkey-queue 1\nfrom \nrcpt b\nqueued 1\n\n",		 /* no account */
 		"mailkey-queue 1\naccount a\nrcpt b\nqueued 1\n\n",	 /* no from */
 		"mailkey-queue 1\naccount a\nfrom \nrcpt b\n\n",	 /* no queued */
 		"mailkey-queue 1\naccount a\nfrom \nrcpt b\nqueued x\n\n",
-		"mailkey-queue 1\naccount a\nfrom \nrcpt \nqueued 1\n\n",	/* empty rcpt */
+		"mailkey-queue 1\naccount a\nfrom \nrcpt \nqueued 1\n\n",    /* empty rcpt */
 		"mailkey-queue 1\naccount a\nfrom \nrcpt b\r\nqueued 1\n\n", /* CR */
 		"mailkey-queue 1\naccount a\nfrom \nrcpt b\nnotify x\nqueued 1\n\n",
 	};
