@@ -148,7 +148,7 @@ static int list(struct mk_cli *cli, bool json, bool failed)
 		printf("%-36s %-12s %5s %9s %3s  %s\n", "ID", "ACCOUNT", "AGE", "SIZE", "TRY", "RECIPIENTS");
 		for (size_t i = 0; i < n; i++) {
 			const struct mk_spool_item *it = &items[i];
-			char age[16];
+			char age[24];
 			human_age(now - it->env.queued, age, sizeof(age));
 			printf("%-36s %-12s %5s %9zu %3u  ", it->id, it->env.account ? it->env.account : "?",
 			       it->env.queued > 0 ? age : "?", it->size, it->st.attempts);
@@ -156,7 +156,7 @@ static int list(struct mk_cli *cli, bool json, bool failed)
 				printf("%s%s", k > 0 ? ", " : "", it->env.rcpts[k]);
 			printf("%s\n", it->failed ? "  (failed: moved aside)" : "");
 			if (it->st.error[0] != '\0') {
-				char next[24] = "now";
+				char next[32] = "now";
 				if (!it->failed && it->st.next > now) {
 					human_age(it->st.next - now, age, sizeof(age));
 					snprintf(next, sizeof(next), "in %s", age);
