@@ -310,10 +310,9 @@ static int64_t token_expiry(struct mk_broker *b, const char *name)
 }
 
 /* Send the due messages of one account: items[0..n) are all of it. */
-static void run_account(struct run *r, struct mk_spool_item *items, size_t n)
+static void run_account(struct run *r, const struct mk_account *a, struct mk_spool_item *items, size_t n)
 {
-	const char *name = items[0].env.account;
-	const struct mk_account *a = NULL;
+	const char *name = a->name;
 	struct mk_smtp *smtp = NULL;
 	struct mk_buf msg;
 	struct mk_error err;
@@ -417,6 +416,9 @@ static int run(struct mk_cli *cli, const char *only, bool now)
 		rc = mk_cli_fail(cli, "queue run", &err);
 		goto out;
 	}
+	/* What killed `send --queue` processes left half-written: never
+	 * queued (they did not exit 0), so nobody waits for them. */
+	mk_spool_clean_tmp(r.sp, 86400);
 	if (mk_spool_list(r.sp, false, &items, &n, &err) != 0) {
 		rc = mk_cli_fail(cli, "queue run", &err);
 		goto out;
@@ -446,7 +448,7 @@ static int run(struct mk_cli *cli, const char *only, bool now)
 					end - i, acct);
 				r.waiting += end - i;
 			} else {
-				run_account(&r, &items[i], end - i);
+				run_account(&r, a, &items[i], end - i);
 			}
 		}
 		i = end - 1;

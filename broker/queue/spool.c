@@ -404,3 +404,26 @@ int mk_spool_lock(struct mk_spool *sp, struct mk_error *err)
 	}
 	return 0;
 }
+
+int mk_spool_clean_tmp(struct mk_spool *sp, unsigned max_age)
+{
+	char dir[PATH_MAX], p[PATH_MAX];
+	struct mk_error e;
+	struct dirent *de;
+	struct stat st;
+	time_t now = time(NULL);
+	int n = 0;
+	DIR *d;
+
+	if (path_of(sp, "tmp", NULL, NULL, dir, &e) != 0 || (d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || path_of(sp, "tmp", de->d_name, NULL, p, &e) != 0)
+			continue;
+		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > (time_t)max_age &&
+		    unlink(p) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}

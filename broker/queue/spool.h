@@ -63,6 +63,10 @@ int mk_spool_sync(struct mk_spool *sp, struct mk_error *err);
  * PATH_MAX) gets the new path. */
 int mk_spool_fail(struct mk_spool *sp, const char *id, const char *reply, char *path_r, struct mk_error *err);
 
+/* Remove tmp/ files older than max_age seconds (writers killed before
+ * their rename: their sender never got exit 0). Returns how many. */
+int mk_spool_clean_tmp(struct mk_spool *sp, unsigned max_age);
+
 /* Take the run lock: 0 taken, 1 another run holds it, -1 error. Released
  * by mk_spool_free. */
 int mk_spool_lock(struct mk_spool *sp, struct mk_error *err);

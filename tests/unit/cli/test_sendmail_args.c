@@ -272,14 +272,10 @@ static void test_config_default_account(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_common_calls),
-		cmocka_unit_test(test_queue_modes),
-		cmocka_unit_test(test_ignored),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_rcpt_addresses),
-		cmocka_unit_test(test_header_from),
-		cmocka_unit_test(test_from_field),
-		cmocka_unit_test(test_config_default_account),
+		cmocka_unit_test(test_common_calls),   cmocka_unit_test(test_queue_modes),
+		cmocka_unit_test(test_ignored),	       cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_rcpt_addresses), cmocka_unit_test(test_header_from),
+		cmocka_unit_test(test_from_field),     cmocka_unit_test(test_config_default_account),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
