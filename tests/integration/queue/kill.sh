@@ -44,5 +44,7 @@ dups=$(awk '$2 > 1 {d += $2 - 1} END {print d + 0}' "$work/counts")
 echo "# $distinct of $total distinct messages delivered, $dups duplicate(s) for $kills kills"
 check "every one of the $total messages delivered ($distinct)" test "$distinct" = $total
 check "duplicates ($dups) at most one per kill ($kills)" test "$dups" -le $kills
-check "no message more than twice" test -z "$(awk '$2 > 2' "$work/counts")"
+# One message may come more than twice: kills in a row that each land in its
+# window (the run starts with the oldest) each add one copy; the bound is per
+# kill, not per message.
 finish
