@@ -53,6 +53,7 @@ struct mk_account {
 	char *cafile;		 /* CA bundle for HTTPS and mail TLS; NULL = system */
 	char *notify_command;	 /* run (via /bin/sh) when consent is needed */
 	char *source_address;	 /* bind mail connections to this local address */
+	bool queue;		 /* queue = yes: sendmail mode queues (mailkey queue run sends) */
 
 	char *config_file; /* where the section was read, for messages */
 	unsigned config_line;

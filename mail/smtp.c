@@ -342,6 +342,31 @@ out:
 	return rc;
 }
 
+int mk_smtp_rset(struct mk_smtp *s, struct mk_error *err)
+{
+	struct mk_smtp_reply r;
+	int rc = -1;
+
+	mk_smtp_reply_init(&r);
+	if (command(s, err, "RSET") != 0 || read_reply(s, &r, err) != 0)
+		goto out;
+	if (r.code != 250) {
+		/* 421 and the like: the server is ending the session. */
+		s->broken = r.code == 421;
+		reply_error(&r, "the server refused RSET", err);
+		goto out;
+	}
+	rc = 0;
+out:
+	mk_smtp_reply_free(&r);
+	return rc;
+}
+
+bool mk_smtp_usable(const struct mk_smtp *s)
+{
+	return s != NULL && !s->broken;
+}
+
 void mk_smtp_close(struct mk_smtp **sp)
 {
 	struct mk_smtp *s = *sp;

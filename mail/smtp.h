@@ -41,6 +41,14 @@ int mk_smtp_open(const struct mk_smtp_params *p, struct mk_smtp **r, bool *token
 int mk_smtp_send(struct mk_smtp *s, const char *from, const char *const *rcpts, size_t n, const char *msg,
 		 size_t len, struct mk_smtp_rcpt_result *results, struct mk_error *err);
 
+/* Between messages of one session after a failed transaction (RFC 5321
+ * §4.1.1.5): RSET, so the next MAIL starts clean. 0 on 250. */
+int mk_smtp_rset(struct mk_smtp *s, struct mk_error *err);
+
+/* false once the conversation is out of step or the connection is gone (a
+ * write or read failed, a 421): the session must be closed, not reused. */
+bool mk_smtp_usable(const struct mk_smtp *s);
+
 /* QUIT (best effort) and free; NULLs *s. */
 void mk_smtp_close(struct mk_smtp **s);
 

@@ -44,6 +44,7 @@ MK_CLI_CMD(check);
 MK_CLI_CMD(fetch);
 MK_CLI_CMD(append);
 MK_CLI_CMD(import);
+MK_CLI_CMD(queue);
 #undef MK_CLI_CMD
 
 #endif

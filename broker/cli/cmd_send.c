@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "broker/cli/cli.h"
+#include "broker/cli/cmd_queue.h"
 #include "broker/cli/mail_login.h"
 #include "broker/cli/sendmail_args.h"
 #include "broker/config/config.h"
@@ -30,13 +31,18 @@ static const char help[] =
 	"  -t              also take recipients from To, Cc and Bcc (Bcc is removed before sending)\n"
 	"  -f FROM, -r FROM  envelope sender (default: the account's user); -f '<>' the null sender\n"
 	"  -F NAME         the sender's name, for the From: field added when the message has none\n"
+	"  --queue, -odq   put the message in the outgoing queue (fsync'd) and exit 0; `mailkey queue\n"
+	"                  run` sends it. The default as sendmail when the account has queue = yes\n"
+	"  --no-queue, -odi  send now even when the account has queue = yes\n"
 	"  -v              show the SMTP dialogue (tokens are redacted)\n"
 	"  -i, -oi, -bm    accepted: the message always ends at the end of the input\n"
 	"  -oX..., -OX=Y, -B T, -N D, -R R, -V ID, -h N (as sendmail), -L L, -n, -U, -m, -G\n"
 	"                  accepted and ignored, for sendmail compatibility\n"
 	"  -bs, -bd, -bp, -bi, -q...  refused (exit 64): mailkey only sends one message\n"
+	"                  (the queue is `mailkey queue` and `mailkey queue run`)\n"
 	"  -h, --help      this text (as sendmail: --help only)\n\n"
-	"Exit status: 0 sent to every recipient; 75 try later (nothing or not everything was sent);\n"
+	"Exit status: 0 sent to every recipient (with --queue: queued and on disk); 75 try later (nothing or "
+	"not everything was sent);\n"
 	"77 the account needs `mailkey login`; 69 refused by the server; 64 usage; 65 bad message;\n"
 	"78 no account could be chosen (set default_account, see `man mailkey`).\n";
 
@@ -106,7 +112,7 @@ int mk_cmd_send(struct mk_cli *cli, int argc, char **argv)
 	const struct mk_account *a;
 	struct mk_smtp *smtp = NULL;
 	struct mk_error err;
-	bool sendmail_mode;
+	bool sendmail_mode, queue;
 	int rc = EX_USAGE;
 
 	/* argv[0] is "send", or the program's name when it was called as
@@ -185,7 +191,14 @@ int mk_cmd_send(struct mk_cli *cli, int argc, char **argv)
 		rc = mk_cli_fail(cli, verb, &err);
 		goto out;
 	}
-	if (mk_cli_smtp_login(cli, b, acct_name, &a, &smtp, &err) != 0) {
+	/* The account's queue = yes makes queueing the default for programs
+	 * that call sendmail (cron); `mailkey send` queues when asked. */
+	if (mk_broker_account(b, acct_name, &a, &err) != 0) {
+		rc = mk_cli_fail(cli, verb, &err);
+		goto out;
+	}
+	queue = !args->no_queue && (args->queue || (sendmail_mode && a->queue));
+	if (!queue && mk_cli_smtp_login(cli, b, acct_name, &a, &smtp, &err) != 0) {
 		rc = mk_cli_fail(cli, verb, &err);
 		goto out;
 	}
@@ -204,7 +217,12 @@ int mk_cmd_send(struct mk_cli *cli, int argc, char **argv)
 		rc = mk_cli_fail(cli, verb, &err);
 		goto out;
 	}
-	rc = mk_smtp_send(smtp, from, rcpts, nrcpt, out.data != NULL ? out.data : "", out.len, NULL, &err);
+	if (queue)
+		rc = mk_cli_queue_add(cli, acct_name, from, rcpts, nrcpt, out.data != NULL ? out.data : "",
+				      out.len, &err);
+	else
+		rc = mk_smtp_send(smtp, from, rcpts, nrcpt, out.data != NULL ? out.data : "", out.len, NULL,
+				  &err);
 	rc = rc == 0 ? 0 : mk_cli_fail(cli, verb, &err);
 out:
 	mk_smtp_close(&smtp);

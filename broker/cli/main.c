@@ -31,6 +31,7 @@ static const struct {
 	{ "fetch", mk_cmd_fetch, "fetch new mail into a Maildir (or --list the mailboxes)" },
 	{ "append", mk_cmd_append, "store a message in an IMAP mailbox (e.g. a copy in Sent)" },
 	{ "import", mk_cmd_import, "store tokens from mutt_oauth2, sasl-xoauth2 or JSON (stdin)" },
+	{ "queue", mk_cmd_queue, "list the outgoing queue; `queue run` sends it" },
 };
 
 static void usage(FILE *fp)

@@ -83,6 +83,13 @@ static int take_arg(char c, char *v, struct mk_sendmail_args *r, struct mk_error
 		return take_sender(v, "r", r, err);
 	case 'F':
 		return take_fullname(v, r, err);
+	case 'o':
+		/* -odq: sendmail's "queue only"; -odi, -odb: deliver now. */
+		if (strcmp(v, "dq") == 0)
+			r->queue = true;
+		else if (strcmp(v, "di") == 0 || strcmp(v, "db") == 0)
+			r->no_queue = true;
+		return 0;
 	case 'b':
 		if (strcmp(v, "m") == 0)
 			return 0;
@@ -138,11 +145,10 @@ static int short_opts(int argc, char **argv, int *i, bool sendmail_mode, struct 
 		case 'G': /* gateway submission */
 			break;
 		case 'q':
-			return mk_error_set(
-				err, MK_ERR_USAGE,
-				"%s (running a mail queue) is not supported: mailkey keeps no "
-				"queue; when a send fails with exit 75 the caller keeps the message",
-				o);
+			return mk_error_set(err, MK_ERR_USAGE,
+					    "%s (running a mail queue) is not supported here: the queue is "
+					    "`mailkey queue run`",
+					    o);
 		default:
 			return mk_error_set(err, MK_ERR_USAGE, "unknown option -%c in '%s'", c, o);
 		}
@@ -167,6 +173,10 @@ int mk_sendmail_parse(int argc, char **argv, bool sendmail_mode, struct mk_sendm
 			opts_done = true;
 		} else if (strcmp(o, "--help") == 0) {
 			r->help = true;
+		} else if (strcmp(o, "--queue") == 0) {
+			r->queue = true;
+		} else if (strcmp(o, "--no-queue") == 0) {
+			r->no_queue = true;
 		} else if (strcmp(o, "--account") == 0) {
 			if (i + 1 >= argc)
 				return mk_error_set(err, MK_ERR_USAGE, "--account needs an account name");

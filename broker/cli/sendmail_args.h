@@ -28,6 +28,8 @@ struct mk_sendmail_args {
 	const char *account;  /* --account A, or NULL */
 	const char *from;     /* -f/-r, brackets removed; "" = null sender <>; NULL = none */
 	const char *fullname; /* -F NAME, or NULL */
+	bool queue;	      /* --queue or -odq: put it in the outgoing queue */
+	bool no_queue;	      /* --no-queue or -odi/-odb: send now, whatever the config says */
 	const char *rcpts[MK_SENDMAIL_RCPT_MAX]; /* the arguments naming recipients, as given */
 	size_t nrcpt;
 };

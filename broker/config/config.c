@@ -307,6 +307,12 @@ static int account_key(struct parse *p, const char *name, const char *v)
 		return set_str(p, &a->notify_command, v);
 	if (strcmp(name, "source_address") == 0)
 		return set_str(p, &a->source_address, v);
+	if (strcmp(name, "queue") == 0) {
+		a->queue = strcmp(v, "yes") == 0 || strcmp(v, "true") == 0;
+		if (!a->queue && strcmp(v, "no") != 0 && strcmp(v, "false") != 0)
+			problem(p, p->line, "queue must be yes or no, not '%s'", v);
+		return 1;
+	}
 	problem(p, p->line, "unknown key '%s' in [account %s]", name, a->name);
 	return 1;
 }

@@ -31,6 +31,28 @@ static int parse(bool sendmail_mode, struct mk_sendmail_args *r, struct mk_error
 	return mk_sendmail_parse(n, vec, sendmail_mode, r, err);
 }
 
+/* -odq queues, -odi sends at once (sendmail's delivery modes); the long
+ * forms of `mailkey send` do the same. */
+static void test_queue_modes(void **state)
+{
+	struct mk_sendmail_args r;
+	struct mk_error err;
+
+	(void)state;
+	assert_int_equal(parse(true, &r, &err, "-odq", "-oi", "a@b", NULL), 0);
+	assert_true(r.queue);
+	assert_false(r.no_queue);
+	assert_int_equal(parse(true, &r, &err, "-odi", "a@b", NULL), 0);
+	assert_false(r.queue);
+	assert_true(r.no_queue);
+	assert_int_equal(parse(false, &r, &err, "--queue", "a@b", NULL), 0);
+	assert_true(r.queue);
+	assert_int_equal(parse(false, &r, &err, "--no-queue", "a@b", NULL), 0);
+	assert_true(r.no_queue);
+	assert_int_equal(parse(true, &r, &err, "-oem", "a@b", NULL), 0);
+	assert_false(r.queue || r.no_queue);
+}
+
 static void test_common_calls(void **state)
 {
 	struct mk_sendmail_args r;
@@ -104,7 +126,7 @@ static void test_refused(void **state)
 	assert_int_equal(parse(true, &r, &err, "-bs", NULL), -1);
 	assert_non_null(strstr(err.msg, "-bs (SMTP on standard input) is not supported"));
 	assert_int_equal(parse(true, &r, &err, "-q1h", NULL), -1);
-	assert_non_null(strstr(err.msg, "keeps no queue"));
+	assert_non_null(strstr(err.msg, "mailkey queue run"));
 	/* a missing argument, injection into MAIL FROM or a header */
 	assert_int_equal(parse(true, &r, &err, "-f", NULL), -1);
 	assert_non_null(strstr(err.msg, "-f needs an argument"));
@@ -250,13 +272,10 @@ static void test_config_default_account(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_common_calls),
-		cmocka_unit_test(test_ignored),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_rcpt_addresses),
-		cmocka_unit_test(test_header_from),
-		cmocka_unit_test(test_from_field),
-		cmocka_unit_test(test_config_default_account),
+		cmocka_unit_test(test_common_calls),   cmocka_unit_test(test_queue_modes),
+		cmocka_unit_test(test_ignored),	       cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_rcpt_addresses), cmocka_unit_test(test_header_from),
+		cmocka_unit_test(test_from_field),     cmocka_unit_test(test_config_default_account),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
