@@ -5,9 +5,10 @@ foreach(t login refresh flows kill)
     LABEL integration TIMEOUT 300)
   set_tests_properties(broker_${t} PROPERTIES LABELS "integration;browser")
 endforeach()
-# Crash points of the store's first write (key creation): no servers needed.
+# Crash points of the store's first write (key creation) and of the
+# migration of the old single-file store: no servers needed.
 mk_script_test(broker_store_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/broker/store_kill.sh
-  LABEL integration TIMEOUT 120)
+  LABEL integration TIMEOUT 300)
 mk_script_test(broker_security COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/broker/security.sh
   LABEL integration TIMEOUT 300)
 set_tests_properties(broker_security PROPERTIES LABELS "integration;browser")
