@@ -46,7 +46,7 @@ char *mk_fs_dirname(const char *path)
 	return d;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int mk_fs_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -80,7 +80,7 @@ static int write_temp(const char *path, const void *data, size_t len, mode_t mod
 		tmp->len = 0;
 		return -1;
 	}
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, mode) != 0 || mk_fs_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		mk_error_errno(err, MK_ERR_IO, errno, "cannot write %s", tmp->data);
 		close(fd);
 		goto fail;

@@ -8,6 +8,10 @@
 #include "buf.h"
 #include "error.h"
 
+/* Write all len bytes to fd, retrying short writes and EINTR. 0, or -1
+ * with errno set. */
+int mk_fs_write_all(int fd, const void *data, size_t len);
+
 /* Replace path atomically with data: write a temp file in the same
  * directory (mode `mode`, 0600 for anything secret), fsync it, rename it over
  * path, fsync the directory. On any failure the old file is untouched and the

@@ -87,21 +87,6 @@ void mk_spool_free(struct mk_spool **sp)
 	*sp = NULL;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int mk_spool_add(struct mk_spool *sp, const struct mk_spool_env_in *env, const char *msg, size_t len,
 		 char *id_r, struct mk_error *err)
 {
@@ -125,7 +110,8 @@ int mk_spool_add(struct mk_spool *sp, const struct mk_spool_env_in *env, const c
 		mk_error_errno(err, MK_ERR_IO, errno, "cannot create %s", tmp);
 		goto out;
 	}
-	if (write_all(fd, head.data, head.len) != 0 || write_all(fd, msg, len) != 0 || fsync(fd) != 0) {
+	if (mk_fs_write_all(fd, head.data, head.len) != 0 || mk_fs_write_all(fd, msg, len) != 0 ||
+	    fsync(fd) != 0) {
 		mk_error_errno(err, MK_ERR_IO, errno, "cannot write %s", tmp);
 		goto out;
 	}
