@@ -4,7 +4,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${MK_BUILD_DIR:-$top/build}
-MK=$build/broker/mailkey
+MK=$build/cli/mailkey
 w=$(mktemp -d /tmp/mk-faults.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$w"' EXIT
 pass=0 failn=0

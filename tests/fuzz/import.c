@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "broker/cli/import_fmt.h"
+#include "cli/import_fmt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/cli/sendmail_args.h"
+#include "cli/sendmail_args.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 build=${MK_BUILD_DIR:-$top/build}
-MK=$build/broker/mailkey
+MK=$build/cli/mailkey
 work=$(mktemp -d /tmp/mk-broker.XXXXXX)
 chmod 755 "$work" # the mail servers' users must reach $work/srv
 pass=0 failn=0

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "broker/cli/sendmail_args.h"
 #include "broker/config/config.h"
+#include "cli/sendmail_args.h"
 #include "cmocka_all.h"
 
 /* Parse a NULL-terminated list (copied: the parser may edit arguments). */

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "broker/cli/import_fmt.h"
+#include "cli/import_fmt.h"
 #include "cmocka_all.h"
 
 #define NOW 1764583200 /* 2025-12-01T10:00:00Z */

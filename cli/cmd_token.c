@@ -3,9 +3,9 @@
 #include <sysexits.h>
 #include <time.h>
 
-#include "broker/cli/cli.h"
-#include "broker/cli/cmd_util.h"
 #include "broker/policy.h"
+#include "cli/cli.h"
+#include "cli/cmd_util.h"
 #include "common/log.h"
 #include "common/secret.h"
 

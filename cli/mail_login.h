@@ -4,7 +4,7 @@
 #ifndef MK_CLI_MAIL_LOGIN_H
 #define MK_CLI_MAIL_LOGIN_H
 
-#include "broker/cli/cli.h"
+#include "cli/cli.h"
 #include "mail/imap.h"
 #include "mail/pop3.h"
 #include "mail/smtp.h"

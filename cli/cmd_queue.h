@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "broker/cli/cli.h"
+#include "cli/cli.h"
 #include "common/error.h"
 
 /* Put one message (ready to send: From: added, Bcc removed) with its

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "broker/cli/cli.h"
 #include "broker/store/store.h"
+#include "cli/cli.h"
 #include "common/log.h"
 #include "common/secret.h"
 

@@ -4,9 +4,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "broker/cli/cli.h"
-#include "broker/cli/cmd_util.h"
 #include "broker/oauth/oauth.h"
+#include "cli/cli.h"
+#include "cli/cmd_util.h"
 #include "common/sighold.h"
 #include "common/str.h"
 

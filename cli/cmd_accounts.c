@@ -4,9 +4,9 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "broker/cli/cli.h"
-#include "broker/cli/cmd_util.h"
 #include "broker/config/config.h"
+#include "cli/cli.h"
+#include "cli/cmd_util.h"
 
 static const char help[] =
 	"usage: mailkey accounts [--json]\n\nList the configured accounts with provider, user "

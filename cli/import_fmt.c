@@ -1,4 +1,4 @@
-#include "broker/cli/import_fmt.h"
+#include "cli/import_fmt.h"
 
 #include <jansson.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "broker/cli/mail_login.h"
+#include "cli/mail_login.h"
 
 #include <stdio.h>
 #include <string.h>

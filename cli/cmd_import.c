@@ -9,10 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "broker/cli/cli.h"
-#include "broker/cli/cmd_util.h"
-#include "broker/cli/import_fmt.h"
 #include "broker/oauth/flow.h"
+#include "cli/cli.h"
+#include "cli/cmd_util.h"
+#include "cli/import_fmt.h"
 #include "common/log.h"
 #include "common/secret.h"
 

@@ -2,9 +2,9 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "broker/cli/cli.h"
-#include "broker/cli/cmd_util.h"
 #include "broker/oauth/oauth.h"
+#include "cli/cli.h"
+#include "cli/cmd_util.h"
 
 static const char help[] = "usage: mailkey revoke ACCOUNT\n\n"
 			   "Revoke ACCOUNT's grant at the provider (RFC 7009), then forget the tokens here.\n"

@@ -5,10 +5,10 @@
 #include <sysexits.h>
 #include <time.h>
 
-#include "broker/cli/cli.h"
-#include "broker/cli/cmd_util.h"
 #include "broker/config/config.h"
 #include "broker/policy.h"
+#include "cli/cli.h"
+#include "cli/cmd_util.h"
 #include "common/log.h"
 
 static const char help[] =

@@ -3,8 +3,8 @@
  *     int mk_cmd_<verb>(struct mk_cli *cli, int argc, char **argv);
  * argv[0] is the verb; it returns a sysexits(3) status and prints its own
  * errors through mk_cli_fail(). */
-#ifndef MK_BROKER_CLI_H
-#define MK_BROKER_CLI_H
+#ifndef MK_CLI_H
+#define MK_CLI_H
 
 #include <stdbool.h>
 

@@ -1,4 +1,4 @@
-#include "broker/cli/sendmail_args.h"
+#include "cli/sendmail_args.h"
 
 #include <string.h>
 #include <strings.h>

@@ -10,11 +10,11 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "broker/cli/cli.h"
-#include "broker/cli/cmd_queue.h"
-#include "broker/cli/mail_login.h"
-#include "broker/cli/sendmail_args.h"
 #include "broker/config/config.h"
+#include "cli/cli.h"
+#include "cli/cmd_queue.h"
+#include "cli/mail_login.h"
+#include "cli/sendmail_args.h"
 #include "common/log.h"
 #include "mail/message.h"
 #include "mail/smtp.h"

@@ -7,8 +7,8 @@
  * accepted and ignored, as msmtp does; the modes that are not "send one
  * message" (-bs, -bd, -bp, -q…) are usage errors, so a caller never
  * believes mailkey did something it cannot do. */
-#ifndef MK_BROKER_CLI_SENDMAIL_ARGS_H
-#define MK_BROKER_CLI_SENDMAIL_ARGS_H
+#ifndef MK_CLI_SENDMAIL_ARGS_H
+#define MK_CLI_SENDMAIL_ARGS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,9 +3,9 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "broker/cli/cli.h"
-#include "broker/cli/cmd_util.h"
 #include "broker/config/config.h"
+#include "cli/cli.h"
+#include "cli/cmd_util.h"
 
 static const char help[] = "usage: mailkey config check\n\n"
 			   "Validate the configuration file and name the file and line of every problem.\n";

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "broker/cli/cli.h"
-#include "broker/cli/cmd_util.h"
-#include "broker/cli/mail_login.h"
+#include "cli/cli.h"
+#include "cli/cmd_util.h"
+#include "cli/mail_login.h"
 
 static const char help[] =
 	"usage: mailkey append ACCOUNT [--mailbox M] < message\n\n"

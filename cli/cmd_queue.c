@@ -21,11 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "broker/cli/cli.h"
-#include "broker/cli/cmd_queue.h"
-#include "broker/cli/mail_login.h"
 #include "broker/queue/spool.h"
 #include "broker/store/store.h"
+#include "cli/cli.h"
+#include "cli/cmd_queue.h"
+#include "cli/mail_login.h"
 #include "common/log.h"
 
 #define MK_QUEUE_SYNC_EVERY 64

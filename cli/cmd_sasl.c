@@ -2,8 +2,8 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "broker/cli/cli.h"
-#include "broker/cli/cmd_util.h"
+#include "cli/cli.h"
+#include "cli/cmd_util.h"
 #include "common/base64.h"
 #include "common/secret.h"
 #include "common/str.h"

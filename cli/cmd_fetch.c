@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "broker/cli/cli.h"
-#include "broker/cli/cmd_util.h"
-#include "broker/cli/mail_login.h"
+#include "cli/cli.h"
+#include "cli/cmd_util.h"
+#include "cli/mail_login.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/secret.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "broker/cli/cli.h"
+#include "cli/cli.h"
 #include "common/log.h"
 
 int mk_cli_broker(struct mk_cli *cli, struct mk_broker **r, struct mk_error *err)

@@ -3,8 +3,8 @@
 #include <sysexits.h>
 #include <time.h>
 
-#include "broker/cli/cli.h"
-#include "broker/cli/cmd_util.h"
+#include "cli/cli.h"
+#include "cli/cmd_util.h"
 #include "common/secret.h"
 
 static const char help[] =

@@ -1,8 +1,8 @@
 #include <stdio.h>
 #include <sysexits.h>
 
-#include "broker/cli/cli.h"
-#include "broker/cli/cmd_util.h"
+#include "cli/cli.h"
+#include "cli/cmd_util.h"
 
 static const char help[] = "usage: mailkey logout ACCOUNT\n\n"
 			   "Forget ACCOUNT's tokens on this machine. The grant stays valid at the provider\n"
