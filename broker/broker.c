@@ -19,6 +19,7 @@
 struct mk_broker {
 	struct mk_config *cfg;
 	struct mk_store *store;
+	bool daemon_mode;
 };
 
 int mk_broker_open(const struct mk_broker_params *p, struct mk_broker **r, struct mk_error *err)
@@ -52,6 +53,7 @@ int mk_broker_open(const struct mk_broker_params *p, struct mk_broker **r, struc
 		mk_log_register_secret(mk_config_account_at(b->cfg, i)->client_secret);
 	if (mk_store_new(sdir, mk_config_key_command(b->cfg), &b->store, err) != 0)
 		goto out;
+	b->daemon_mode = p->daemon_mode;
 	*r = b;
 	b = NULL;
 	rc = 0;
@@ -265,7 +267,8 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 		mk_store_write(b->store, lock, &cur, gen, NULL);
 		mk_store_unlock(b->store, &lock);
 		mk_sig_release(); /* the notify command must not inherit the mask */
-		notify_consent(a);
+		if (!b->daemon_mode)
+			notify_consent(a);
 		*err = rerr;
 		mk_error_prefix(err, "refreshing account %s failed", name);
 		mk_error_login_hint(err, name);

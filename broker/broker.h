@@ -16,6 +16,10 @@ struct mk_broker_params {
 	const char *config_path; /* NULL = $MAILKEY_CONFIG, then $XDG_CONFIG_HOME/mailkey/config */
 	const char *state_dir;	 /* NULL = $MAILKEY_STATE_DIR, then $XDG_STATE_HOME/mailkey */
 	const char *cafile;	 /* overrides every account's cafile (tests); NULL = none */
+	/* Set by `mailkey daemon` for its own handle: refresh here, never ask
+	 * a daemon (that would be itself), and leave notify_command to the
+	 * caller (the daemon repeats it at the account's notify_interval). */
+	bool daemon_mode;
 };
 
 /* Read the configuration and locate the store (created lazily on first

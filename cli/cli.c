@@ -9,7 +9,9 @@
 
 int mk_cli_broker(struct mk_cli *cli, struct mk_broker **r, struct mk_error *err)
 {
-	struct mk_broker_params p = { cli->config_path, cli->state_dir, cli->cafile };
+	struct mk_broker_params p = { .config_path = cli->config_path,
+				      .state_dir = cli->state_dir,
+				      .cafile = cli->cafile };
 
 	if (cli->broker == NULL && mk_broker_open(&p, &cli->broker, err) != 0)
 		return -1;

@@ -13,8 +13,8 @@
 #include "common/error.h"
 
 #define MK_PROTO_VERSION 1
-#define MK_PROTO_LINE_MAX 1024	  /* a request line, '\n' included */
-#define MK_PROTO_ACCOUNT_MAX 128  /* bytes of an account name */
+#define MK_PROTO_LINE_MAX 1024	    /* a request line, '\n' included */
+#define MK_PROTO_ACCOUNT_MAX 128    /* bytes of an account name */
 #define MK_SOCKMAP_REQUEST_MAX 1024 /* a socketmap netstring's payload */
 #define MK_SOCKMAP_KEY_MAX 1000
 
