@@ -117,7 +117,8 @@ void mk_d_notify_start(struct mk_daemon *d, struct dacct *ac)
 		if ((unsigned char)reason.data[i] < 0x20 || reason.data[i] == 0x7f)
 			reason.data[i] = ' ';
 	{
-		const char *add[] = { mk_buf_str(&acc), mk_buf_str(&reason), mk_buf_str(&login), NULL };
+		const char *add[] = { mk_buf_str(&acc), mk_buf_str(&reason), mk_buf_str(&login),
+				      "MAILKEY_EVENT=needs-consent", NULL };
 		envp = make_env(drop, add);
 	}
 	if (envp == NULL)
