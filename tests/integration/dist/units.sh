@@ -3,7 +3,8 @@
 # pass `systemd-analyze verify` (system and --user) with nothing said about
 # them, the system unit's offline security exposure stays low, and the
 # sysusers.d and tmpfiles.d snippets make the mailkey user and its
-# directories in a scratch root. systemd-analyze verify exits 0 even for
+# directories in a scratch root, and the built daemon speaks sd_notify as
+# Type=notify needs. systemd-analyze verify exits 0 even for
 # unknown keys, so any line naming our files is a failure; a broken copy
 # proves that check can fail.
 set -uo pipefail
@@ -55,6 +56,43 @@ score=$(systemd-analyze security --offline=yes "$work/system/mailkey.service" 2>
 echo "# system unit exposure: ${score:-unknown}"
 check "the system unit's exposure is at most 2.0 (got ${score:-none})" \
 	awk -v s="${score:-99}" 'BEGIN { exit !(s <= 2.0) }'
+
+# Type=notify holds only if the daemon really speaks sd_notify: READY=1 once
+# it listens, RELOADING=1 then READY=1 on SIGHUP, STOPPING=1 on SIGTERM.
+cat >"$work/notify.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+print("bound", flush=True)
+try:
+    while True:
+        print(s.recv(4096).decode().replace("\n", " ").strip(), flush=True)
+except socket.timeout:
+    pass
+PY
+python3 "$work/notify.py" "$work/notify.sock" >"$work/notify.out" 2>&1 &
+npid=$!
+wait_line() { # file text: poll (bounded, 10 s)
+	local _
+	for _ in $(seq 1 100); do grep -qx -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+wait_line "$work/notify.out" bound
+: >"$work/empty.conf"
+NOTIFY_SOCKET=$work/notify.sock "$build/cli/mailkey" --config "$work/empty.conf" --state-dir "$work/state" \
+	daemon --socket "$work/run/socket" 2>"$work/daemon.log" &
+dpid=$!
+check "the daemon says READY=1 on NOTIFY_SOCKET" wait_line "$work/notify.out" READY=1
+kill -HUP $dpid
+check "SIGHUP: RELOADING=1" wait_line "$work/notify.out" RELOADING=1
+check "then READY=1 again" sh -c "for i in \$(seq 1 100); do [ \$(grep -cx READY=1 '$work/notify.out') -ge 2 ] && exit 0; sleep 0.1; done; exit 1"
+kill -TERM $dpid
+wait $dpid
+drc=$?
+check "SIGTERM: STOPPING=1" wait_line "$work/notify.out" STOPPING=1
+check "and exit 0 (got $drc)" test $drc = 0
+kill $npid 2>/dev/null
 
 # sysusers.d and tmpfiles.d in a scratch root.
 root=$work/root
