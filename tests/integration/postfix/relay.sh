@@ -29,7 +29,9 @@ wait_for() { # seconds command...: poll (0.2 s) until command succeeds
 }
 cleanup_relay() {
 	[ -n "${fwd_pid:-}" ] && kill "$fwd_pid" 2>/dev/null
-	[ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+	if [ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null; then
+		wait_for 10 not kill -0 "$dpid" 2>/dev/null || kill -KILL "$dpid" 2>/dev/null
+	fi
 	"$top/tests/servers/relay-down" "$work/srv"
 	cleanup
 }
@@ -60,25 +62,42 @@ fwd_up() {
 }
 fwd_down() { kill "$fwd_pid" && wait "$fwd_pid" 2>/dev/null; fwd_pid=; : >"$work/fwd.out"; }
 check "the token endpoint forwarder listens" fwd_up
+# The daemon runs as in system mode: an unprivileged user of its own
+# (nobody here, `mailkey` under the unit) that is a member of Postfix's group
+# (the unit's SupplementaryGroups=postfix drop-in), so it can hand the socket
+# to that group. Its files are its own.
+duser=nobody dgroup=$(id -gn nobody)
+as_daemon() { setpriv --reuid="$duser" --regid="$dgroup" --groups=postfix "$@"; }
+install -d -o "$duser" -g "$dgroup" -m 0700 "$work/run" "$work/notify"
 cat >"$work/notify.sh" <<SH
 #!/bin/sh
-printf '%s|%s\n' "\$MAILKEY_ACCOUNT" "\$MAILKEY_REASON" >>"$work/notified"
+printf '%s|%s\n' "\$MAILKEY_ACCOUNT" "\$MAILKEY_REASON" >>"$work/notify/notified"
 SH
-chmod +x "$work/notify.sh"
+chmod 755 "$work/notify.sh"
+# The socket and the group come from the config, as in /etc/mailkey/config.
+printf 'socket = %s\nallow_group = postfix\n\n' "$sock" >"$MAILKEY_CONFIG"
 account relay1 "$MK_SHORT_CLIENT_ID" "notify_command = $work/notify.sh
 notify_interval = 600"
 "$top/tests/servers/get-token" "$work/srv" --client "$MK_SHORT_CLIENT_ID" >"$work/grant.json"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["access_token"]); print(d["refresh_token"])' \
 	"$work/grant.json" | MK_SEED_TOKEN_ENDPOINT=http://127.0.0.1:$P_FWD/token \
 	"$build/tests/tools/mk-store-seed" "$MAILKEY_STATE_DIR" relay1 "$MK_SHORT_TTL"
-check "a grant of the 20-second client is stored" sh -c "'$MK' status relay1 >/dev/null"
+chown -R "$duser:$dgroup" "$MAILKEY_STATE_DIR"
+stored() { as_daemon "$MK" status relay1 >/dev/null; }
+check "a grant of the 20-second client is stored" stored
 
 # --- the daemon, with Postfix's group allowed (proxymap runs as postfix).
-mkdir -p "$work/run"
-"$MK" daemon --socket "$sock" --allow-group postfix 2>"$work/daemon.log" &
+# Not a member of the group, it cannot hand the socket over, and says so.
+setpriv --reuid="$duser" --regid="$dgroup" --clear-groups "$MK" daemon 2>"$work/nogroup.err"
+rc=$?
+check "without the group the daemon refuses to start ($rc) and says why" \
+	sh -c "test $rc != 0 && grep -q 'to group postfix: Operation not permitted' '$work/nogroup.err'"
+# setpriv itself, not the function: $! must be the daemon's PID.
+setpriv --reuid="$duser" --regid="$dgroup" --groups=postfix "$MK" daemon 2>"$work/daemon.log" &
 dpid=$!
-check "the daemon listens" wait_for 10 grep -q "listening on $sock" "$work/daemon.log"
-check "the socket is 0660 root:postfix" test "$(stat -c '%a %G' "$sock")" = "660 postfix"
+check "the daemon listens (as $duser, socket and group from the config)" wait_for 10 grep -q "listening on $sock" "$work/daemon.log"
+check "the socket is 0660 $duser:postfix in a 0750 directory" \
+	test "$(stat -c '%a %U %G' "$sock") $(stat -c %a "$work/run")" = "660 $duser postfix 750"
 
 # --- the relay Postfix.
 "$top/tests/servers/relay-up" "$work/srv" relay1 "$sock" >"$work/relay-up.out" 2>&1
@@ -94,7 +113,7 @@ master_pid=$(tr -d ' ' <"$rl/spool/pid/master.pid")
 # the daemon holds.
 pm=$(postmap -c "$rl/etc" -q "[127.0.0.1]:$MK_SMTP_PORT" "proxy:socketmap:unix:$sock:relay1" 2>"$work/postmap.err")
 check "postmap -q through proxymap answers user:token" test "${pm%%:*}" = "$MK_USER1" -a -n "${pm#*:}"
-check "it is the daemon's current token" test "${pm#*:}" = "$("$MK" token relay1)"
+check "it is the daemon's current token" test "${pm#*:}" = "$(as_daemon "$MK" token relay1)"
 
 # --- sending and checking.
 n=0
@@ -177,18 +196,22 @@ check "the relay of the recipe starts again" test $? = 0
 
 # 3. The grant revoked at the provider (revoking its access token revokes
 # the grant): deferred, never bounced; notify_command fires.
-t=$("$MK" token relay1)
+t=$(as_daemon "$MK" token relay1)
 code=$(printf %s "$t" | curl -sS -o /dev/null -w '%{http_code}' "$MK_OP_ISSUER/token/revocation" \
 	--data-urlencode "client_id=$MK_SHORT_CLIENT_ID" --data-urlencode "token@-")
 check "the provider revoked the grant ($code)" test "$code" = 200
 rev_id=$(send)
 check "a message sent after the revocation is deferred with a 4.x status" wait_for 60 deferred "$rev_id"
 deferred "$rev_id" | sed 's/^/# /'
-check "notify_command fired for the account" wait_for $((3 * MK_SHORT_TTL)) grep -qs '^relay1|' "$work/notified"
-sed 's/^/# notified: /' "$work/notified" 2>/dev/null
-check "its reason says a new login is needed" grep -q "needs a new login" "$work/notified"
-check "mailkey status shows needs-consent" \
-	sh -c "'$MK' status relay1 --json | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)[0][\"state\"] != \"needs-consent\")'"
+check "notify_command fired for the account" wait_for $((3 * MK_SHORT_TTL)) grep -qs '^relay1|' "$work/notify/notified"
+sed 's/^/# notified: /' "$work/notify/notified" 2>/dev/null
+check "its reason says a new login is needed" grep -q "needs a new login" "$work/notify/notified"
+needs_consent() { # status exits 77 then: only its JSON counts here
+	local st
+	st=$(as_daemon "$MK" status relay1 --json)
+	python3 -c 'import json,sys; sys.exit(json.loads(sys.argv[1])[0]["state"] != "needs-consent")' "$st"
+}
+check "mailkey status shows needs-consent" needs_consent
 postqueue -c "$rl/etc" -f
 rev_q=$(qid_of "$rev_id")
 tried_again() { [ "$(grep -cE " $rev_q: to=.*status=deferred" "$rl/postfix.log")" -ge 2 ]; }
