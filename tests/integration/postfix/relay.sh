@@ -76,7 +76,8 @@ SH
 chmod 755 "$work/notify.sh"
 # The socket and the group come from the config, as in /etc/mailkey/config.
 printf 'socket = %s\nallow_group = postfix\n\n' "$sock" >"$MAILKEY_CONFIG"
-account relay1 "$MK_SHORT_CLIENT_ID" "notify_command = $work/notify.sh
+account relay1 "$MK_SHORT_CLIENT_ID" "smtp = 127.0.0.1:$MK_SMTP_PORT
+notify_command = $work/notify.sh
 notify_interval = 600"
 "$top/tests/servers/get-token" "$work/srv" --client "$MK_SHORT_CLIENT_ID" >"$work/grant.json"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["access_token"]); print(d["refresh_token"])' \
@@ -191,6 +192,28 @@ no_mech() { # label VAR=value...
 }
 no_mech "noplaintext for TLS sessions" "MK_RELAY_POSTCONF=smtp_sasl_tls_security_options = noplaintext, noanonymous"
 no_mech "only libsasl2's own plugins on SASL_PATH" "MK_SASL_PLUGIN_PATH=$(pkg-config --variable=libdir libsasl2)/sasl2"
+# The map name `relay` (docs/postfix.md, several relays): the daemon picks
+# the account by the key Postfix looks up (the server's host first, then
+# [host]:port), here the account's smtp = 127.0.0.1:PORT.
+# (postmap -q through proxymap works for the tables of proxy_read_maps
+# only, so after the relay uses it.)
+relay_map=proxy:socketmap:unix:$sock:relay
+relay_again "MK_RELAY_MAPS=$relay_map"
+check "a relay with the map name relay starts" test $? = 0
+pm=$(postmap -c "$rl/etc" -q "[127.0.0.1]:$MK_SMTP_PORT" "$relay_map")
+check "postmap -q with the map name relay: user:token for [127.0.0.1]:PORT" test "${pm%%:*}" = "$MK_USER1"
+pm=$(postmap -c "$rl/etc" -q "[smtp.example.org]:587" "$relay_map" 2>"$work/notfound.err")
+rc=$?
+check "and for another server not found: exit 1, no output, no error ($rc)" \
+	test "$rc/$pm/$(cat "$work/notfound.err")" = "1//"
+relay_id=$(send)
+check "with the map name relay the message arrives" wait_for 30 arrived "$relay_id"
+# A proxy_read_maps set by hand without $smtp_sasl_password_maps: proxymap
+# refuses the table, as docs/postfix.md warns.
+relay_again 'MK_RELAY_POSTCONF=proxy_read_maps = $mydestination'
+check "with proxy_read_maps set by hand the relay starts" test $? = 0
+check "postmap -q through proxymap then fails" not postmap -c "$rl/etc" -q x "proxy:socketmap:unix:$sock:relay1"
+check "proxymap logs the unapproved table" wait_for 10 grep -q "unapproved table" "$rl/postfix.log"
 relay_again
 check "the relay of the recipe starts again" test $? = 0
 
