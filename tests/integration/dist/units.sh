@@ -18,9 +18,10 @@ bad() { echo "FAIL - $1"; failn=$((failn + 1)); }
 check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
 
 # verify runs ExecStart's binary check and man: lookups: point ExecStart at
-# the built mailkey and MANPATH at the source's page.
-mkdir -p "$work/system" "$work/user" "$work/man/man1" "$work/xdg"
+# the built mailkey and MANPATH at the source's pages.
+mkdir -p "$work/system" "$work/user" "$work/man/man1" "$work/man/man8" "$work/xdg"
 cp "$top/docs/mailkey.1" "$work/man/man1/"
+cp "$top/docs/mailkey-daemon.8" "$work/man/man8/"
 export MANPATH=$work/man XDG_RUNTIME_DIR=$work/xdg
 for kind in system user; do
 	src=$build/dist/systemd/$kind/mailkey.service
