@@ -5,8 +5,13 @@
  * The user name comes from SASL_CB_AUTHNAME (or SASL_CB_USER), the access
  * token from SASL_CB_PASS, either through callbacks or, when the
  * application has none, through interaction prompts. The plugin runs inside
- * other programs: it never exits or aborts, logs nothing, and wipes every
- * copy of the token it makes.
+ * other programs: it never exits or aborts and wipes every copy of the token
+ * it makes. A failure is both set as the error detail and logged at
+ * SASL_LOG_WARN through the host's SASL_CB_LOG: Postfix shows only the log
+ * ("warning: SASL authentication problem: ..."), never sasl_errdetail. The
+ * text names the user, never the token, and points a server's admin at
+ * `mailkey status`: on a server the token comes from the daemon, so a
+ * command that refreshes by hand is not the fix.
  *
  * Exchange (both mechanisms are client-first, SASL_FEAT_WANT_CLIENT_FIRST):
  *   step 1: build the initial response, return SASL_CONTINUE;
@@ -18,6 +23,8 @@
  *   step 3: anything more is a protocol error (SASL_BADPROT). */
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/buf.h"
@@ -38,8 +45,42 @@ enum mk_cyrus_state {
 struct mk_cyrus_ctx {
 	const struct mk_sasl_mech *mech;
 	enum mk_cyrus_state state;
-	struct mk_buf out; /* what clientout points to: secret */
+	struct mk_buf out;  /* what clientout points to: secret */
+	struct mk_buf user; /* the user name, for failure texts */
 };
+
+/* Where a server's admin looks next; every failure text ends with it. */
+#define MK_CYRUS_HINT                                                                                        \
+	"the token comes from mailkey: run `mailkey status` to see the account with this user and what it "  \
+	"needs, and `journalctl -u mailkey` for the daemon's refreshes"
+
+/* Record a failure for the application: the error detail (sasl_errdetail)
+ * and a warning through the host's log callback. The text never holds the
+ * token. */
+static void fail_text(const sasl_utils_t *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fail_text(const sasl_utils_t *u, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap); /* cut, never overrun: a log line */
+	va_end(ap);
+	u->seterror(u->conn, 0, "%s", msg);
+	u->log(u->conn, SASL_LOG_WARN, "%s", msg);
+}
+
+/* What a refused token means, for someone who runs a mail server. */
+static const char *admin_reason(const struct mk_sasl_failure *fail)
+{
+	if (strcmp(fail->status, "403") == 0 || strcmp(fail->status, "insufficient_scope") == 0)
+		return "the token lacks the scope the server wants: add it to the account's scopes in "
+		       "mailkey's config and log in again";
+	if (mk_sasl_failure_is_token_problem(fail))
+		return "it is expired, revoked or for another user";
+	return "the server gave a reason mailkey does not know";
+}
 
 /* Put (id, prompt) into the interaction list the application fills in. */
 static int make_prompts(const sasl_utils_t *u, sasl_interact_t **need, bool want_user, bool want_pass)
@@ -148,12 +189,13 @@ static int start(struct mk_cyrus_ctx *c, sasl_client_params_t *params, sasl_inte
 	const sasl_interact_t *answers = need != NULL ? *need : NULL;
 	const char *user = NULL, *token = NULL;
 	unsigned ulen = 0, tlen = 0;
-	struct mk_buf u, t;
+	struct mk_buf t;
 	struct mk_sasl_creds creds;
 	struct mk_error err;
 	int urc, trc, rc;
 
-	mk_buf_init(&u, 4096);
+	mk_error_init(&err);
+	mk_buf_free(&c->user); /* a second start after prompts */
 	mk_buf_init_secret(&t, MK_CYRUS_MAX);
 	urc = get_user(params, answers, &user, &ulen);
 	trc = get_token(params, answers, &token, &tlen);
@@ -167,33 +209,42 @@ static int start(struct mk_cyrus_ctx *c, sasl_client_params_t *params, sasl_inte
 	}
 	if (urc == SASL_INTERACT || trc == SASL_INTERACT) {
 		if (need == NULL) {
-			params->utils->seterror(params->utils->conn, 0,
-						"%s needs a user name and an access token (SASL_CB_AUTHNAME, "
-						"SASL_CB_PASS)",
-						c->mech->name);
+			fail_text(params->utils,
+				  "mailkey %s: the application gave no user name or no access token "
+				  "(SASL_CB_AUTHNAME, SASL_CB_PASS); with Postfix, check that "
+				  "smtp_sasl_password_maps answers `user:token` (postmap -q)",
+				  c->mech->name);
 			rc = SASL_BADPARAM;
 			goto out;
 		}
 		rc = make_prompts(params->utils, need, urc == SASL_INTERACT, trc == SASL_INTERACT);
 		goto out;
 	}
-	/* Length-checked first: a NUL inside the token would cut it. */
+	/* Length-checked first: a NUL inside the token would cut it. A bad
+	 * user is not echoed (it may hold anything); a good one is named. */
 	if (mk_sasl_check_value("user", user, ulen, &err) != MK_SASL_OK ||
-	    mk_sasl_check_value("token", token, tlen, &err) != MK_SASL_OK ||
-	    mk_buf_add(&u, user, ulen) != 0 || mk_buf_add(&t, token, tlen) != 0) {
-		params->utils->seterror(params->utils->conn, 0, "%s: %s", c->mech->name,
-					err.cls != MK_ERR_NONE ? err.msg
-							       : "the user name or token is too long");
+	    mk_buf_add(&c->user, user, ulen) != 0) {
+		fail_text(params->utils, "mailkey %s: the user name is not usable (%s)", c->mech->name,
+			  err.cls != MK_ERR_NONE ? err.msg : "it is too long");
 		rc = SASL_BADPARAM;
 		goto out;
 	}
-	creds.user = mk_buf_str(&u);
+	if (mk_sasl_check_value("token", token, tlen, &err) != MK_SASL_OK ||
+	    mk_buf_add(&t, token, tlen) != 0) {
+		fail_text(params->utils,
+			  "mailkey %s: the password given for %s is not a usable access token (%s); %s",
+			  c->mech->name, mk_buf_str(&c->user),
+			  err.cls != MK_ERR_NONE ? err.msg : "it is too long", MK_CYRUS_HINT);
+		rc = SASL_BADPARAM;
+		goto out;
+	}
+	creds.user = mk_buf_str(&c->user);
 	creds.token = mk_buf_str(&t);
 	creds.host = params->serverFQDN != NULL && *params->serverFQDN ? params->serverFQDN : NULL;
 	creds.port = remote_port(params->ipremoteport);
 	mk_error_init(&err);
 	if (c->mech->start(&creds, &c->out, &err) != MK_SASL_OK) {
-		params->utils->seterror(params->utils->conn, 0, "%s: %s", c->mech->name, err.msg);
+		fail_text(params->utils, "mailkey %s: %s", c->mech->name, err.msg);
 		rc = SASL_BADPARAM;
 		goto out;
 	}
@@ -208,7 +259,6 @@ static int start(struct mk_cyrus_ctx *c, sasl_client_params_t *params, sasl_inte
 out:
 	if (rc != SASL_CONTINUE)
 		mk_buf_free(&c->out);
-	mk_buf_free(&u);
 	mk_buf_free(&t);
 	return rc;
 }
@@ -251,7 +301,13 @@ static int mech_step(void *conn_context, sasl_client_params_t *params, const cha
 		if (c->mech->step((const unsigned char *)serverin, serverinlen, &c->out, &fail, &err) !=
 		    MK_SASL_AUTH_FAILED)
 			return SASL_BADPROT;
-		params->utils->seterror(params->utils->conn, 0, "%s: %s", c->mech->name, fail.message);
+		/* fail.message tells a mailkey user what to run; a server's admin
+		 * gets the same facts and where to look instead. */
+		fail_text(params->utils,
+			  "mailkey %s: the server refused the access token for %s (status %.60s%s%.120s): "
+			  "%s; %s",
+			  c->mech->name, mk_buf_str(&c->user), fail.status[0] ? fail.status : "missing",
+			  fail.scope[0] ? ", scope " : "", fail.scope, admin_reason(&fail), MK_CYRUS_HINT);
 		c->state = MK_CYRUS_STATE_ANSWERED;
 		/* An empty answer still has to go out: "" with length 0. */
 		*clientout = c->out.len > 0 ? c->out.data : "";
@@ -274,6 +330,7 @@ static int mech_new(const struct mk_sasl_mech *mech, sasl_client_params_t *param
 	c->mech = mech;
 	c->state = MK_CYRUS_STATE_START;
 	mk_buf_init_secret(&c->out, MK_CYRUS_MAX);
+	mk_buf_init(&c->user, 4096);
 	*conn_context = c;
 	return SASL_OK;
 }
@@ -299,13 +356,34 @@ static void mech_dispose(void *conn_context, const sasl_utils_t *utils)
 	if (c == NULL)
 		return;
 	mk_buf_free(&c->out); /* wipes the response holding the token */
+	mk_buf_free(&c->user);
 	utils->free(c);
 }
 
+/* How libsasl2 (2.1.27+, lib/client.c) picks: it keeps the client's
+ * mechanisms sorted by mech_compare (a security flag a mechanism has and
+ * another lacks wins, in the order NOANONYMOUS, NOPLAINTEXT, MUTUAL_AUTH,
+ * NOACTIVE, NODICTIONARY, FORWARD_SECRECY; then channel binding; then
+ * max_ssf) and takes the first one the server offers that meets the
+ * requested flags. PLAIN and LOGIN have NOANONYMOUS only, as we did: a tie,
+ * which the plugins' load order broke (the first loaded wins).
+ *
+ * NODICTIONARY is true of a bearer token: it is random and issued by the
+ * provider, not derived from something a person chose, so a recorded
+ * exchange gives nothing to guess offline. That ranks us above PLAIN and
+ * LOGIN with no claim we cannot keep. What we do not claim:
+ * - NOPLAINTEXT: the token crosses the wire as it is, and whoever reads a
+ *   cleartext session can replay it until it expires. libsasl2 lifts that
+ *   requirement itself when the host reports TLS as SASL_SSF_EXTERNAL;
+ *   Postfix does not, so its default `noplaintext` filters us out and the
+ *   recipe (docs/postfix.md) sets smtp_sasl_tls_security_options =
+ *   noanonymous, which applies to TLS sessions only.
+ * - max_ssf > 0 (sasl-xoauth2's way to be preferred): there is no security
+ *   layer, and a host asking for min_ssf > 0 would get none. */
 #define MK_CYRUS_PLUG(name, new_fn)                                                                          \
 	{                                                                                                    \
 		.mech_name = (name), .max_ssf = 0,                                                           \
-		.security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS,                          \
+		.security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_NODICTIONARY | SASL_SEC_PASS_CREDENTIALS,  \
 		.features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY, .required_prompts = NULL,  \
 		.glob_context = NULL, .mech_new = (new_fn), .mech_step = mech_step,                          \
 		.mech_dispose = mech_dispose,                                                                \

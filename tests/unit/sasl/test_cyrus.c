@@ -2,6 +2,7 @@
  * sasl_client_init with the plugin directory, then sasl_client_start and
  * sasl_client_step, checking the exact bytes handed to the application. */
 #include <sasl/sasl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,34 @@ static int get_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecre
 }
 
 typedef int (*cb_fn)(void);
+
+/* The last warning the plugin logged (Postfix shows only these). */
+static char last_log[2048];
+static int last_level;
+
+static int log_cb(void *ctx, int level, const char *message)
+{
+	(void)ctx;
+	last_level = level;
+	snprintf(last_log, sizeof(last_log), "%s", message);
+	return SASL_OK;
+}
+
+/* A failure text fit for a Postfix admin: the user, where to look, the
+ * same text logged as a warning, and never a command that cannot help on
+ * a server (a refresh by hand) nor the token. */
+static void assert_admin_text(sasl_conn_t *conn, const char *user)
+{
+	const char *d = sasl_errdetail(conn);
+
+	assert_non_null(strstr(d, user));
+	assert_non_null(strstr(d, "`mailkey status`"));
+	assert_non_null(strstr(d, "journalctl -u mailkey"));
+	assert_null(strstr(d, "mailkey refresh"));
+	assert_null(strstr(d, TOKEN));
+	assert_int_equal(last_level, SASL_LOG_WARN);
+	assert_non_null(strstr(d, last_log));
+}
 
 static sasl_secret_t *secret(const char *v, size_t len)
 {
@@ -114,6 +143,7 @@ static void test_oauthbearer_error_challenge(void **state)
 	assert_int_equal(outlen, 1);
 	assert_int_equal(out[0], '\x01');
 	assert_non_null(strstr(sasl_errdetail(conn), "status invalid_token"));
+	assert_admin_text(conn, "alice@example.test");
 	/* Nothing more is expected from the server but its final failure. */
 	assert_int_equal(sasl_client_step(conn, "x", 1, &interact, &out, &outlen), SASL_BADPROT);
 	sasl_dispose(&conn);
@@ -136,6 +166,8 @@ static void test_xoauth2_error_challenge_empty_answer(void **state)
 			 SASL_CONTINUE);
 	assert_int_equal(outlen, 0);
 	assert_non_null(strstr(sasl_errdetail(conn), "status 401, scope mail"));
+	assert_non_null(strstr(sasl_errdetail(conn), "expired, revoked or for another user"));
+	assert_admin_text(conn, "alice@example.test");
 	sasl_dispose(&conn);
 	free(pass);
 }
@@ -168,6 +200,10 @@ static void test_bad_values(void **state)
 		assert_int_not_equal(rc, SASL_OK);
 		assert_int_not_equal(rc, SASL_CONTINUE);
 		assert_null(strstr(sasl_errdetail(conn), "EVIL"));
+		assert_null(strstr(last_log, "EVIL"));
+		/* A bad token is explained with its (good) user named. */
+		if (strcmp(cases[i].user, "alice@example.test") == 0)
+			assert_admin_text(conn, cases[i].user);
 		sasl_dispose(&conn);
 		free(pass);
 	}
@@ -205,6 +241,7 @@ static int setup(void **state)
 {
 	static sasl_callback_t global[] = {
 		{ SASL_CB_GETPATH, (cb_fn)(void (*)(void))get_path, NULL },
+		{ SASL_CB_LOG, (cb_fn)(void (*)(void))log_cb, NULL },
 		{ SASL_CB_LIST_END, NULL, NULL },
 	};
 
