@@ -56,11 +56,13 @@ static void idle_touch(struct mk_daemon *d, struct dconn *c)
 
 int mk_d_idle_timeout_ms(struct mk_daemon *d)
 {
-	int64_t left;
+	int64_t left, now = mk_d_mono_ms();
 
-	if (d->idle_head == NULL)
+	if (d->idle_head == NULL && d->accept_resume_ms == 0)
 		return -1;
-	left = d->idle_head->last_ms + MK_D_IDLE_MS - mk_d_mono_ms();
+	left = d->idle_head != NULL ? d->idle_head->last_ms + MK_D_IDLE_MS - now : 60000;
+	if (d->accept_resume_ms != 0 && d->accept_resume_ms - now < left)
+		left = d->accept_resume_ms - now;
 	return left < 0 ? 0 : left > 60000 ? 60000 : (int)left + 1;
 }
 
@@ -121,8 +123,22 @@ void mk_d_accept(struct mk_daemon *d)
 		int fd = accept4(d->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				mk_log(MK_LOG_WARN, "daemon: accept: %s", strerror(errno));
+			int e = errno;
+			if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
+				return;
+			/* The connection stays in the backlog, so the listening
+			 * socket stays readable: without a pause every epoll_wait
+			 * returns at once (100% CPU, a log line each time). */
+			if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+				epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->lfd, NULL);
+				d->accept_resume_ms = mk_d_mono_ms() + MK_D_ACCEPT_PAUSE_MS;
+				mk_log(MK_LOG_WARN,
+				       "daemon: accept: %s (%zu connections): new ones wait %d ms; raise "
+				       "LimitNOFILE if this is not an attack",
+				       strerror(e), d->nconns, MK_D_ACCEPT_PAUSE_MS);
+				return;
+			}
+			mk_log(MK_LOG_WARN, "daemon: accept: %s", strerror(e));
 			return;
 		}
 		if (!mk_d_peer_allowed(d, fd, &uid, &pid)) {
