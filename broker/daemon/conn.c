@@ -495,16 +495,36 @@ void mk_d_conn_io(struct mk_daemon *d, struct dconn *c, uint32_t events)
 	if (c->dead)
 		return;
 	if (events & EPOLLIN) {
-		for (;;) {
-			ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		/* Requests are handled after each read, so that a client that
+		 * pipelines more than MK_D_IN_MAX bytes of them is answered, not
+		 * taken for one long request; a bounded number of reads, so that
+		 * one fast writer cannot hold the loop (level-triggered: the rest
+		 * comes at the next epoll_wait). */
+		for (int k = 0; k < 16; k++) {
+			size_t room = c->in.max - c->in.len, want = room < sizeof(buf) ? room : sizeof(buf);
+			ssize_t n;
+
+			if (want == 0) {
+				/* Only a parked request leaves the buffer full:
+				 * more than that queued behind it is not a client of
+				 * ours. */
+				mk_d_conn_drop(d, c, "more than 4 KiB of requests behind an unanswered one");
+				return;
+			}
+			n = recv(c->fd, buf, want, MSG_DONTWAIT);
 			if (n > 0) {
-				if (mk_buf_add(&c->in, buf, (size_t)n) != 0) {
-					/* More than a request can be, with nothing
-					 * answerable in it: not a client of ours. */
-					mk_d_conn_drop(d, c, "request too long");
+				if (mk_buf_add(&c->in, buf, (size_t)n) != 0) { /* n <= room: memory */
+					mk_d_conn_drop(d, c, "out of memory");
 					return;
 				}
-				if ((size_t)n < sizeof(buf))
+				if (!c->closing) {
+					if (!c->events && c->parked == NULL)
+						idle_touch(d, c);
+					process(d, c);
+				}
+				if (c->closing)
+					mk_buf_reset(&c->in); /* only its answers are still written */
+				if ((size_t)n < want)
 					break;
 				continue;
 			}
@@ -515,11 +535,6 @@ void mk_d_conn_io(struct mk_daemon *d, struct dconn *c, uint32_t events)
 			eof = true;
 			break;
 		}
-		if (c->closing)
-			mk_buf_reset(&c->in); /* only its answers are still written */
-		else if (!c->events && c->parked == NULL)
-			idle_touch(d, c);
-		process(d, c);
 	}
 	if (eof || (events & (EPOLLHUP | EPOLLERR))) {
 		/* The client is gone (or half-closed): what it asked before is
