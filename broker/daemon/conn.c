@@ -477,6 +477,10 @@ static void process(struct mk_daemon *d, struct dconn *c)
 			sockmap_request(d, c, data, dlen);
 		}
 		mk_buf_consume(&c->in, (size_t)n);
+		/* Parked: it waits on the daemon now (a refresh may take the
+		 * provider's timeout), not the other way round. */
+		if (c->parked != NULL)
+			idle_remove(d, c);
 	}
 }
 
