@@ -181,8 +181,9 @@ static void consent_began(struct mk_daemon *d, struct dacct *ac)
 
 static int build(struct mk_daemon *d, struct mk_config *cfg, bool keep)
 {
-	size_t n = mk_config_account_count(cfg);
-	struct dacct **accts = calloc(n + 1, sizeof(*accts));
+	size_t n = mk_config_account_count(cfg), oldn;
+	struct dacct **accts = calloc(n + 1, sizeof(*accts)), **old;
+	int rc;
 
 	if (accts == NULL)
 		return -1;
@@ -207,17 +208,23 @@ static int build(struct mk_daemon *d, struct mk_config *cfg, bool keep)
 		}
 		accts[i] = ac;
 	}
-	for (size_t i = 0; i < d->n; i++)
-		if (!d->accts[i]->seen) {
-			mk_log(MK_LOG_INFO, "daemon: account %s is no longer configured", d->accts[i]->name);
-			acct_free(d, d->accts[i]);
+	/* The new table and index first: answering a removed account's
+	 * waiters resumes their connections, whose next requests look accounts
+	 * up and must not find one already freed. */
+	old = d->accts;
+	oldn = d->n;
+	d->accts = accts;
+	d->n = n;
+	rc = index_build(d);
+	for (size_t i = 0; i < oldn; i++)
+		if (!old[i]->seen) {
+			mk_log(MK_LOG_INFO, "daemon: account %s is no longer configured", old[i]->name);
+			acct_free(d, old[i]);
 		}
 	for (size_t i = 0; i < n; i++)
 		accts[i]->seen = false;
-	free(d->accts);
-	d->accts = accts;
-	d->n = n;
-	return index_build(d);
+	free(old);
+	return rc;
 }
 
 int mk_d_accts_load(struct mk_daemon *d, struct mk_error *err)

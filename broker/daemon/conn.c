@@ -56,11 +56,13 @@ static void idle_touch(struct mk_daemon *d, struct dconn *c)
 
 int mk_d_idle_timeout_ms(struct mk_daemon *d)
 {
-	int64_t left;
+	int64_t left, now = mk_d_mono_ms();
 
-	if (d->idle_head == NULL)
+	if (d->idle_head == NULL && d->accept_resume_ms == 0)
 		return -1;
-	left = d->idle_head->last_ms + MK_D_IDLE_MS - mk_d_mono_ms();
+	left = d->idle_head != NULL ? d->idle_head->last_ms + MK_D_IDLE_MS - now : 60000;
+	if (d->accept_resume_ms != 0 && d->accept_resume_ms - now < left)
+		left = d->accept_resume_ms - now;
 	return left < 0 ? 0 : left > 60000 ? 60000 : (int)left + 1;
 }
 
@@ -121,8 +123,22 @@ void mk_d_accept(struct mk_daemon *d)
 		int fd = accept4(d->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				mk_log(MK_LOG_WARN, "daemon: accept: %s", strerror(errno));
+			int e = errno;
+			if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
+				return;
+			/* The connection stays in the backlog, so the listening
+			 * socket stays readable: without a pause every epoll_wait
+			 * returns at once (100% CPU, a log line each time). */
+			if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+				epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->lfd, NULL);
+				d->accept_resume_ms = mk_d_mono_ms() + MK_D_ACCEPT_PAUSE_MS;
+				mk_log(MK_LOG_WARN,
+				       "daemon: accept: %s (%zu connections): new ones wait %d ms; raise "
+				       "LimitNOFILE if this is not an attack",
+				       strerror(e), d->nconns, MK_D_ACCEPT_PAUSE_MS);
+				return;
+			}
+			mk_log(MK_LOG_WARN, "daemon: accept: %s", strerror(e));
 			return;
 		}
 		if (!mk_d_peer_allowed(d, fd, &uid, &pid)) {
@@ -475,6 +491,10 @@ static void process(struct mk_daemon *d, struct dconn *c)
 			sockmap_request(d, c, data, dlen);
 		}
 		mk_buf_consume(&c->in, (size_t)n);
+		/* Parked: it waits on the daemon now (a refresh may take the
+		 * provider's timeout), not the other way round. */
+		if (c->parked != NULL)
+			idle_remove(d, c);
 	}
 }
 
@@ -493,16 +513,36 @@ void mk_d_conn_io(struct mk_daemon *d, struct dconn *c, uint32_t events)
 	if (c->dead)
 		return;
 	if (events & EPOLLIN) {
-		for (;;) {
-			ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		/* Requests are handled after each read, so that a client that
+		 * pipelines more than MK_D_IN_MAX bytes of them is answered, not
+		 * taken for one long request; a bounded number of reads, so that
+		 * one fast writer cannot hold the loop (level-triggered: the rest
+		 * comes at the next epoll_wait). */
+		for (int k = 0; k < 16; k++) {
+			size_t room = c->in.max - c->in.len, want = room < sizeof(buf) ? room : sizeof(buf);
+			ssize_t n;
+
+			if (want == 0) {
+				/* Only a parked request leaves the buffer full:
+				 * more than that queued behind it is not a client of
+				 * ours. */
+				mk_d_conn_drop(d, c, "more than 4 KiB of requests behind an unanswered one");
+				return;
+			}
+			n = recv(c->fd, buf, want, MSG_DONTWAIT);
 			if (n > 0) {
-				if (mk_buf_add(&c->in, buf, (size_t)n) != 0) {
-					/* More than a request can be, with nothing
-					 * answerable in it: not a client of ours. */
-					mk_d_conn_drop(d, c, "request too long");
+				if (mk_buf_add(&c->in, buf, (size_t)n) != 0) { /* n <= room: memory */
+					mk_d_conn_drop(d, c, "out of memory");
 					return;
 				}
-				if ((size_t)n < sizeof(buf))
+				if (!c->closing) {
+					if (!c->events && c->parked == NULL)
+						idle_touch(d, c);
+					process(d, c);
+				}
+				if (c->closing)
+					mk_buf_reset(&c->in); /* only its answers are still written */
+				if ((size_t)n < want)
 					break;
 				continue;
 			}
@@ -513,11 +553,6 @@ void mk_d_conn_io(struct mk_daemon *d, struct dconn *c, uint32_t events)
 			eof = true;
 			break;
 		}
-		if (c->closing)
-			mk_buf_reset(&c->in); /* only its answers are still written */
-		else if (!c->events && c->parked == NULL)
-			idle_touch(d, c);
-		process(d, c);
 	}
 	if (eof || (events & (EPOLLHUP | EPOLLERR))) {
 		/* The client is gone (or half-closed): what it asked before is

@@ -23,6 +23,7 @@
 #define MK_D_OUT_MAX (8u << 20)	     /* one status answer of many accounts fits */
 #define MK_D_MAX_SLEEP 30	     /* the loop wakes at least this often (seconds) */
 #define MK_D_NOTIFY_TIMEOUT 10	     /* notify_command is killed after this (seconds) */
+#define MK_D_ACCEPT_PAUSE_MS 250     /* no fd for a new connection: accept again after this */
 #define MK_D_RETRY_MIN 5	     /* an ask after expiry retries a failed refresh at most this often */
 #define MK_D_SHORT_LEFT 5	     /* a token with less left is not handed out during a refresh */
 
@@ -102,6 +103,9 @@ struct mk_daemon {
 	size_t n;
 	size_t *index, index_size; /* open addressing over accts by name: slot = i + 1 */
 	int epfd, lfd, sigfd, tfd, inofd, lockfd;
+	/* Out of fds: the listening socket is out of the epoll set until this
+	 * monotonic ms (0 = listening), or a level-triggered accept spins. */
+	int64_t accept_resume_ms;
 	int wd_accounts, wd_queue;
 	struct mk_pool *pool;
 	bool has_group;
@@ -143,6 +147,7 @@ void mk_d_unpark(struct dconn *c);
 
 /* conn.c */
 void mk_d_accept(struct mk_daemon *d);
+void mk_d_accept_resume(struct mk_daemon *d); /* after a pause for fd exhaustion, when due */
 void mk_d_conn_io(struct mk_daemon *d, struct dconn *c, uint32_t events);
 void mk_d_conn_drop(struct mk_daemon *d, struct dconn *c, const char *why);
 int mk_d_conn_flush(struct mk_daemon *d, struct dconn *c); /* -1: dropped */

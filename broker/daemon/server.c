@@ -199,6 +199,17 @@ static int resolve_group(struct mk_daemon *d, const char *name, bool from_cli, s
 	return d->group_name != NULL ? 0 : mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 }
 
+void mk_d_accept_resume(struct mk_daemon *d)
+{
+	if (d->accept_resume_ms == 0 || d->lfd < 0 || mk_d_mono_ms() < d->accept_resume_ms)
+		return;
+	d->accept_resume_ms = 0;
+	if (add_fd(d, d->lfd, TAG_LISTEN) != 0) {
+		mk_log(MK_LOG_ERROR, "daemon: cannot listen again (%s): retrying", strerror(errno));
+		d->accept_resume_ms = mk_d_mono_ms() + MK_D_ACCEPT_PAUSE_MS;
+	}
+}
+
 static void arm_timer(struct mk_daemon *d)
 {
 	struct itimerspec its = { 0 };
@@ -469,6 +480,7 @@ static void loop(struct mk_daemon *d)
 		}
 		mk_d_idle_sweep(d);
 		mk_d_conn_reap(d);
+		mk_d_accept_resume(d);
 		if (resched && !d->stopping)
 			arm_timer(d);
 	}
