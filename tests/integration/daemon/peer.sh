@@ -91,6 +91,7 @@ for i in $(seq 1 20); do /usr/bin/python3 "$here/ask.py" --timeout 20 --stall "$
 sleep 1
 tok2=$(ask_ok "MK1 token a")
 check "with 20 stalled clients a new client still gets a token" test -n "$tok2"
+check "the daemon logs the dropped clients" grep -qiE 'dropped|idle|timed out' "$DLOG"
 touch "$work/steady.stop"
 wait $steady
 read -r n badn worst <"$work/steady.out"
