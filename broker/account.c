@@ -30,6 +30,7 @@ void mk_account_free(struct mk_account **ap)
 	free(a->cafile);
 	free(a->notify_command);
 	free(a->source_address);
+	free(a->relay_key);
 	free(a->config_file);
 	free(a);
 	*ap = NULL;

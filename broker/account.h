@@ -48,12 +48,14 @@ struct mk_account {
 	struct mk_mail_endpoint imap, smtp, pop3;
 	enum mk_mech_choice mech;
 
-	unsigned refresh_margin; /* seconds; default 600 */
-	unsigned timeout;	 /* mail connect/read/write timeout in seconds; 0 = default */
-	char *cafile;		 /* CA bundle for HTTPS and mail TLS; NULL = system */
-	char *notify_command;	 /* run (via /bin/sh) when consent is needed */
-	char *source_address;	 /* bind mail connections to this local address */
-	bool queue;		 /* queue = yes: sendmail mode queues (mailkey queue run sends) */
+	unsigned refresh_margin;  /* seconds; default 600 */
+	unsigned timeout;	  /* mail connect/read/write timeout in seconds; 0 = default */
+	char *cafile;		  /* CA bundle for HTTPS and mail TLS; NULL = system */
+	char *notify_command;	  /* run (via /bin/sh) when consent is needed */
+	char *source_address;	  /* bind mail connections to this local address */
+	bool queue;		  /* queue = yes: sendmail mode queues (mailkey queue run sends) */
+	unsigned notify_interval; /* seconds between repeats of notify_command (daemon); default 900 */
+	char *relay_key;	  /* extra key the daemon's socketmap `relay` map matches; NULL = none */
 
 	char *config_file; /* where the section was read, for messages */
 	unsigned config_line;

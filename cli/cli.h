@@ -45,6 +45,7 @@ MK_CLI_CMD(fetch);
 MK_CLI_CMD(append);
 MK_CLI_CMD(import);
 MK_CLI_CMD(queue);
+MK_CLI_CMD(daemon);
 #undef MK_CLI_CMD
 
 #endif

@@ -32,6 +32,7 @@ static const struct {
 	{ "append", mk_cmd_append, "store a message in an IMAP mailbox (e.g. a copy in Sent)" },
 	{ "import", mk_cmd_import, "store tokens from mutt_oauth2, sasl-xoauth2 or JSON (stdin)" },
 	{ "queue", mk_cmd_queue, "list the outgoing queue; `queue run` sends it" },
+	{ "daemon", mk_cmd_daemon, "run the resident service: fresh tokens on a socket, Postfix socketmap" },
 };
 
 static void usage(FILE *fp)

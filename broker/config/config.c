@@ -49,6 +49,8 @@ struct mk_config {
 	char *key_command;
 	char *default_account; /* top-level default_account, or NULL */
 	unsigned default_account_line;
+	char *socket;	   /* top-level socket (the daemon's), or NULL */
+	char *allow_group; /* top-level allow_group (the daemon's), or NULL */
 	/* Any number of accounts: pointers, so a section being read keeps
 	 * its place when the array grows; an index by name (open addressing,
 	 * at most half full) keeps duplicate checks and lookups O(1), and so
@@ -307,6 +309,13 @@ static int account_key(struct parse *p, const char *name, const char *v)
 		return set_str(p, &a->notify_command, v);
 	if (strcmp(name, "source_address") == 0)
 		return set_str(p, &a->source_address, v);
+	if (strcmp(name, "notify_interval") == 0) {
+		if (mk_str_to_uint(v, 604800, &a->notify_interval) != 0 || a->notify_interval < 10)
+			problem(p, p->line, "notify_interval must be a number of seconds from 10 to 604800");
+		return 1;
+	}
+	if (strcmp(name, "relay_key") == 0)
+		return set_str(p, &a->relay_key, v);
 	if (strcmp(name, "queue") == 0) {
 		a->queue = strcmp(v, "yes") == 0 || strcmp(v, "true") == 0;
 		if (!a->queue && strcmp(v, "no") != 0 && strcmp(v, "false") != 0)
@@ -424,6 +433,7 @@ static int begin_section(struct parse *p, const char *section)
 		return -1;
 	st->a->config_line = p->line;
 	st->a->refresh_margin = 600;
+	st->a->notify_interval = 900; /* pizauth's 15 minutes */
 	p->cur = st;
 	return 0;
 }
@@ -454,6 +464,11 @@ static int handler(void *user, const char *section, const char *name, const char
 		p->cfg->default_account_line = p->line;
 		return set_str(p, &p->cfg->default_account, value);
 	}
+	/* The daemon's: where it listens and who besides its own user may ask. */
+	if (p->cur == NULL && *section == '\0' && strcmp(name, "socket") == 0)
+		return set_str(p, &p->cfg->socket, value);
+	if (p->cur == NULL && *section == '\0' && strcmp(name, "allow_group") == 0)
+		return set_str(p, &p->cfg->allow_group, value);
 	if (p->cur == NULL) {
 		problem(p, p->line, "'%s' is outside any section", name);
 		return 1;
@@ -677,6 +692,8 @@ void mk_config_free(struct mk_config **cp)
 	free(c->path);
 	free(c->key_command);
 	free(c->default_account);
+	free(c->socket);
+	free(c->allow_group);
 	free(c);
 	*cp = NULL;
 }
@@ -717,6 +734,16 @@ const char *mk_config_key_command(const struct mk_config *c)
 const char *mk_config_default_account(const struct mk_config *c)
 {
 	return c->default_account;
+}
+
+const char *mk_config_socket(const struct mk_config *c)
+{
+	return c->socket;
+}
+
+const char *mk_config_allow_group(const struct mk_config *c)
+{
+	return c->allow_group;
 }
 
 char *mk_config_default_path(void)

@@ -33,6 +33,11 @@ const char *mk_config_key_command(const struct mk_config *c);
 /* The top-level default_account (an account that exists), or NULL. */
 const char *mk_config_default_account(const struct mk_config *c);
 
+/* The daemon's top-level keys: socket (a path) and allow_group (a group
+ * name whose members may use the socket), or NULL when not set. */
+const char *mk_config_socket(const struct mk_config *c);
+const char *mk_config_allow_group(const struct mk_config *c);
+
 /* The default config path: $MAILKEY_CONFIG, $XDG_CONFIG_HOME/mailkey/config,
  * ~/.config/mailkey/config. Heap string, NULL on ENOMEM. */
 char *mk_config_default_path(void);

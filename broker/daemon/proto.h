@@ -63,7 +63,7 @@ int mk_proto_format_ok(struct mk_buf *out, const char *payload);
 int mk_proto_format_err(struct mk_buf *out, int code, const char *msg);
 
 /* The client's side: parse one answer line (without '\n'). OK: returns 0,
- * *payload_r/*plen_r point into line. ERR: returns 1, *code_r the code (a
+ * *payload_r and *plen_r point into line. ERR: returns 1, *code_r the code (a
  * sysexits value 64..78, else 70) and *payload_r the message. -1 when the
  * line is neither. */
 int mk_proto_parse_answer(const char *line, size_t len, const char **payload_r, size_t *plen_r, int *code_r);
@@ -81,7 +81,7 @@ struct mk_sockmap_req {
 };
 
 /* One complete netstring "<len>:<data>," at the start of buf: bytes
- * consumed (> 0) with *data_r/*dlen_r the payload, 0 when incomplete, -1
+ * consumed (> 0) with *data_r and *dlen_r the payload, 0 when incomplete, -1
  * when malformed (no digits, leading zeros beyond "0", no ':' or ',',
  * payload over MK_SOCKMAP_REQUEST_MAX). */
 ssize_t mk_sockmap_frame(const char *buf, size_t len, const char **data_r, size_t *dlen_r);

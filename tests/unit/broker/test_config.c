@@ -57,6 +57,12 @@ static const struct {
 	  ":5:", "client_secret_file" },
 	{ "[account a]\nprovider = google\nuser = u\nclient_id = c\nredirect_host = 0.0.0.0\n",
 	  ":5:", "redirect_host" },
+	{ "[account a]\nprovider = google\nuser = u\nclient_id = c\nnotify_interval = 5\n",
+	  ":5:", "notify_interval must be" },
+	{ "[account a]\nprovider = google\nuser = u\nclient_id = c\nnotify_interval = soon\n",
+	  ":5:", "notify_interval must be" },
+	{ "[account a]\nprovider = google\nuser = u\nclient_id = c\n\nsocket = /x\n",
+	  ":6:", "unknown key 'socket'" },
 };
 
 static void test_errors_name_file_and_line(void **state)
@@ -117,6 +123,35 @@ static void test_presets_and_overrides(void **state)
 	assert_non_null(strstr(a->scope, "offline_access"));
 	mk_config_free(&c);
 	assert_null(c);
+}
+
+/* The daemon's keys: top-level socket and allow_group, per account
+ * notify_interval (900 s unless set) and relay_key. */
+static void test_daemon_keys(void **state)
+{
+	struct mk_error err;
+	struct mk_config *c;
+	struct mk_account *a;
+
+	(void)state;
+	c = load_text("[account a]\nprovider = google\nuser = u@x\nclient_id = c\n", NULL, &err);
+	assert_non_null(c);
+	assert_null(mk_config_socket(c));
+	assert_null(mk_config_allow_group(c));
+	a = mk_config_find(c, "a");
+	assert_int_equal(a->notify_interval, 900);
+	assert_null(a->relay_key);
+	mk_config_free(&c);
+	c = load_text("socket = /run/mailkey/socket\nallow_group = postfix\n\n[account a]\nprovider = "
+		      "google\nuser = u@x\nclient_id = c\nnotify_interval = 60\nrelay_key = [smtp.x]:587\n",
+		      NULL, &err);
+	assert_non_null(c);
+	assert_string_equal(mk_config_socket(c), "/run/mailkey/socket");
+	assert_string_equal(mk_config_allow_group(c), "postfix");
+	a = mk_config_find(c, "a");
+	assert_int_equal(a->notify_interval, 60);
+	assert_string_equal(a->relay_key, "[smtp.x]:587");
+	mk_config_free(&c);
 }
 
 static void test_secret_file(void **state)
@@ -339,6 +374,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_errors_name_file_and_line),
 		cmocka_unit_test(test_presets_and_overrides),
+		cmocka_unit_test(test_daemon_keys),
 		cmocka_unit_test(test_secret_file),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_not_a_file),
