@@ -8,7 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/client/client.h"
 #include "broker/config/config.h"
+#include "broker/daemon/proto.h"
 #include "broker/oauth/oauth.h"
 #include "broker/policy.h"
 #include "broker/store/store.h"
@@ -164,6 +166,38 @@ static int usable(const struct mk_tokens *t, const struct mk_account *a, bool fo
 					 a->refresh_margin);
 }
 
+/* The daemon may be waiting on the provider (its HTTP timeouts) for a
+ * refresh that callers asking together share. */
+#define DAEMON_TIMEOUT_MS 90000
+
+/* When `mailkey daemon` runs it owns every refresh (a process killed
+ * mid-refresh could lose a rotated refresh token; the daemon finishes its
+ * write before it exits): ask it. 0 with *token_r, 1 no daemon (refresh
+ * here), -1 with err as the daemon said (its class kept: 75 stays 75). */
+static int ask_daemon(const char *name, bool force_refresh, char **token_r, struct mk_error *err)
+{
+	char req[32 + MK_PROTO_ACCOUNT_MAX];
+	int n, rc;
+
+	/* A name the protocol cannot carry is one no daemon serves. */
+	if (strlen(name) > MK_PROTO_ACCOUNT_MAX)
+		return 1;
+	n = snprintf(req, sizeof(req), "token %s%s", name, force_refresh ? " fresh" : "");
+	if (n < 0 || (size_t)n >= sizeof(req))
+		return 1;
+	rc = mk_client_request(NULL, req, DAEMON_TIMEOUT_MS, token_r, err);
+	if (rc == 0 && **token_r == '\0') {
+		mk_secret_clear_str(token_r);
+		return mk_error_set(err, MK_ERR_TEMP,
+				    "the mailkey daemon sent an empty token for account %s: check `mailkey "
+				    "status`, or try again later",
+				    name);
+	}
+	if (rc == 0)
+		mk_log_register_secret(*token_r);
+	return rc;
+}
+
 int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refresh,
 			const struct mk_account **acct_r, char **token_r, struct mk_error *err)
 {
@@ -195,6 +229,31 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 	}
 	if (usable(&cur, a, force_refresh, NULL))
 		goto hand_out;
+	if (!b->daemon_mode) {
+		struct mk_error derr;
+		int d;
+
+		mk_error_init(&derr);
+		d = ask_daemon(name, force_refresh, token_r, &derr);
+		if (d == 0) {
+			rc = 0;
+			goto out;
+		}
+		/* The daemon did not answer in time, or has no new token yet:
+		 * like a refresh of our own that failed for now, the current
+		 * token serves until it expires. */
+		if (d < 0 && derr.cls == MK_ERR_TEMP && !force_refresh && cur.access_token != NULL &&
+		    !mk_policy_is_expired((int64_t)time(NULL), cur.expires_at)) {
+			mk_log(MK_LOG_WARN, "using the current token of account %s until it expires: %s",
+			       name, derr.msg);
+			goto hand_out;
+		}
+		if (d < 0) {
+			if (err != NULL)
+				*err = derr;
+			goto out;
+		}
+	}
 	seen = cur.access_token != NULL ? strdup(cur.access_token) : NULL;
 	/* Single flight: whoever holds the lock refreshes; the others find
 	 * the new token when they get the lock. */

@@ -3,8 +3,11 @@
  * `mailkey token ACCOUNT` runs on every mail connection (msmtp passwordeval,
  * mbsync PassCmd), so it must cost about as much as `cat`. This program
  * links no network library: it reads the one account's record (whatever the
- * number of accounts stored) and prints a token that is not due for refresh. Anything else (a refresh, every other command) is
- * handed to mailkey-core with the same arguments by execv. */
+ * number of accounts stored) and prints a token that is not due for refresh.
+ * A token that is due (or missing) comes from `mailkey daemon` when one
+ * runs, since the daemon owns refreshes then; anything else (a refresh with
+ * no daemon, every other command) is handed to mailkey-core with the same
+ * arguments by execv. */
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -16,10 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/client/client.h"
 #include "broker/config/config.h"
+#include "broker/daemon/proto.h"
 #include "broker/policy.h"
 #include "broker/store/store.h"
 #include "common/base64.h"
+#include "common/error.h"
 #include "common/secret.h"
 #include "sasl-helper/mech.h"
 
@@ -99,6 +105,64 @@ out:
 	return rc;
 }
 
+/* The daemon may be waiting on the provider for a refresh that callers
+ * asking together share (as broker.c's ask of the daemon). */
+#define DAEMON_TIMEOUT_MS 90000
+
+/* The due or missing token from a running daemon, printed as the fast path
+ * prints it (the daemon builds the SASL string too). 1 = no daemon (core
+ * refreshes), else the exit status: the daemon's code on ERR, so a caller
+ * gets 75 or 77 without mailkey-core. */
+static int from_daemon(bool sasl, const char *name, const struct mk_sasl_mech *mech,
+		       const struct mk_account *a, const struct mk_tokens *t)
+{
+	char req[64 + MK_PROTO_ACCOUNT_MAX];
+	char *payload = NULL;
+	struct mk_error err;
+	int n, rc;
+
+	if (strlen(name) > MK_PROTO_ACCOUNT_MAX)
+		return 1;
+	n = snprintf(req, sizeof(req), "%s %s%s", sasl ? "sasl" : "token", name,
+		     mech == NULL		? ""
+		     : mech == &mk_sasl_xoauth2 ? " xoauth2"
+						: " oauthbearer");
+	if (n < 0 || (size_t)n >= sizeof(req))
+		return 1;
+	mk_error_init(&err);
+	rc = mk_client_request(NULL, req, DAEMON_TIMEOUT_MS, &payload, &err);
+	if (rc == 1)
+		return 1;
+	if (rc == 0 && *payload != '\0') {
+		fputs(payload, stdout);
+		fputc('\n', stdout);
+		mk_secret_free_str(payload);
+		return fflush(stdout) == 0 ? 0 : EX_IOERR;
+	}
+	if (rc == 0) {
+		mk_secret_free_str(payload);
+		mk_error_set(&err, MK_ERR_TEMP,
+			     "the mailkey daemon sent an empty answer for account %s: check "
+			     "`mailkey status`, or try again later",
+			     name);
+	}
+	/* As mailkey-core does when its own refresh fails for now: the current
+	 * token serves until it expires. */
+	if (err.cls == MK_ERR_TEMP && t->access_token != NULL && !t->needs_consent &&
+	    !mk_policy_is_expired((int64_t)time(NULL), t->expires_at)) {
+		if (!sasl) {
+			fputs(t->access_token, stdout);
+			fputc('\n', stdout);
+			return fflush(stdout) == 0 ? 0 : EX_IOERR;
+		}
+		if (print_sasl(mech, a, t->access_token) == 0)
+			return 0;
+	}
+	fprintf(stderr, "mailkey: %s\n", err.msg);
+	rc = mk_error_to_sysexit(err.cls);
+	return rc == 0 || rc == 1 ? EX_SOFTWARE : rc;
+}
+
 static bool called_as_sendmail(const char *argv0)
 {
 	const char *base = argv0 != NULL ? strrchr(argv0, '/') : NULL;
@@ -118,7 +182,7 @@ static int try_fast(int argc, char **argv)
 	struct mk_error err;
 	const struct mk_account *a;
 	const struct mk_sasl_mech *mech = NULL;
-	int i = 1, rc = 1;
+	int i = 1, rc = 1, found;
 
 	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
 		if (strcmp(argv[i], "--config") == 0)
@@ -140,12 +204,17 @@ static int try_fast(int argc, char **argv)
 	if (cpath == NULL || sdir == NULL || mk_config_load(cpath, NULL, &cfg, &err) != 0)
 		goto out;
 	a = mk_config_find(cfg, name);
-	if (a == NULL || mk_store_new(sdir, mk_config_key_command(cfg), &store, &err) != 0 ||
-	    mk_store_read(store, name, &t, NULL, &err) != 0)
+	if (a == NULL || mk_store_new(sdir, mk_config_key_command(cfg), &store, &err) != 0)
 		goto out;
-	if (t.access_token == NULL || t.needs_consent ||
-	    mk_policy_should_refresh((int64_t)time(NULL), t.obtained_at, t.expires_at, a->refresh_margin))
+	found = mk_store_read(store, name, &t, NULL, &err);
+	/* A grant marked gone is core's to report (77, with the login hint). */
+	if (found < 0 || t.needs_consent)
 		goto out;
+	if (found == 1 || t.access_token == NULL ||
+	    mk_policy_should_refresh((int64_t)time(NULL), t.obtained_at, t.expires_at, a->refresh_margin)) {
+		rc = from_daemon(strcmp(argv[i], "sasl") == 0, name, mech, a, &t);
+		goto out;
+	}
 	if (mech != NULL || strcmp(argv[i], "sasl") == 0)
 		rc = print_sasl(mech, a, t.access_token);
 	else {
