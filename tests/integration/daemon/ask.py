@@ -47,14 +47,25 @@ def read_all():
         data += b
 
 
+
+
+def send(data):
+    """A daemon that closes at once (a refused peer) may beat our write."""
+    try:
+        s.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        return False
+    return True
+
+
 if mode == "raw":
-    s.sendall(bytes.fromhex(args[1]))
+    send(bytes.fromhex(args[1]))
     data, closed = read_all()
     sys.stdout.write(data.decode("utf-8", "replace"))
     sys.exit(0 if closed else 3)
 if mode == "stall":
     t0 = time.monotonic()
-    s.sendall(args[1].encode())
+    send(args[1].encode())
     data, closed = read_all()
     if data:
         sys.stdout.write(data.decode("utf-8", "replace"))
@@ -62,7 +73,8 @@ if mode == "stall":
     sys.exit(0 if closed else 3)
 f = s.makefile("rb")
 for line in args[1:]:
-    s.sendall(line.encode() + b"\n")
+    if not send(line.encode() + b"\n"):
+        sys.exit(2)
     try:
         ans = f.readline()
     except socket.timeout:

@@ -20,8 +20,9 @@ grant ok "$MK_CLIENT_ID"
 check "a real grant for ok" test $? = 0
 grant gone "$MK_CLIENT_ID"
 check "a real grant for gone" test $? = 0
-json '["refresh_token"]' <"$work/grant.json" >"$work/gone.rt"
-json '["access_token"]' <"$work/grant.json" >"$work/gone.at"
+# (no newline: curl's --data-urlencode NAME@FILE would send it as part of the token)
+json '["refresh_token"]' <"$work/grant.json" | tr -d '\n' >"$work/gone.rt"
+json '["access_token"]' <"$work/grant.json" | tr -d '\n' >"$work/gone.at"
 # down: expired 60 s ago; due: valid 100 s more but past the 600 s margin.
 printf 'expired-access-token-xyz\nsome-refresh-token-abc\n' | "$build/tests/tools/mk-store-seed" "$MAILKEY_STATE_DIR" down -60
 printf 'still-valid-token-xyz\nsome-refresh-token-abc\n' | "$build/tests/tools/mk-store-seed" "$MAILKEY_STATE_DIR" due 100
@@ -31,7 +32,7 @@ check "the daemon answers ping" test $? = 0
 # forced refresh (invalid_grant).
 curl -sS "$MK_OP_ISSUER/token/revocation" --data-urlencode "client_id=$MK_CLIENT_ID" \
 	--data-urlencode "token@$work/gone.rt" >/dev/null
-check "gone's grant is revoked at the provider" test "$(introspect <"$work/gone.at")" = False
+check "gone's grant is revoked at the provider" test "$(active "$(cat "$work/gone.at")")" = False
 
 t() { # want cmd... : run mailkey with a bound, check its exit code
 	local want=$1 rc

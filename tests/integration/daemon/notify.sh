@@ -25,10 +25,10 @@ check "the daemon answers ping" test $? = 0
 check "the daemon hands out a token" test -n "$(ask_ok "MK1 token n")"
 
 # Revoke the grant at the provider (RFC 7009): its refresh token dies with it.
-json '["refresh_token"]' <"$work/grant1.json" >"$work/rt"
+json '["refresh_token"]' <"$work/grant1.json" | tr -d '\n' >"$work/rt"
 curl -sS "$MK_OP_ISSUER/token/revocation" --data-urlencode "client_id=$MK_SHORT_CLIENT_ID" \
 	--data-urlencode "token_type_hint=refresh_token" --data-urlencode "token@$work/rt" >/dev/null
-check "the grant is revoked at the provider" test "$(json '["access_token"]' <"$work/grant1.json" | introspect)" = False
+check "the grant is revoked at the provider" test "$(active "$(json '["access_token"]' <"$work/grant1.json")")" = False
 notes() { find "$work/notes" -name '*.env' | wc -l; }
 wait_until $(((MK_SHORT_TTL + 15) * 10)) sh -c "[ \$(find '$work/notes' -name '*.env' | wc -l) -ge 1 ]"
 check "notify_command ran after the next refresh (within $((MK_SHORT_TTL + 15)) s)" test "$(notes)" -ge 1

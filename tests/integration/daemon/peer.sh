@@ -12,8 +12,9 @@ account a "$MK_CLIENT_ID"
 grant a "$MK_CLIENT_ID"
 check "a real grant is imported" test $? = 0
 
-# The default place and modes.
-"$MK" daemon 2>>"$DLOG" &
+# The default place and modes (MAILKEY_SOCKET, which the daemon honours too,
+# unset).
+env -u MAILKEY_SOCKET "$MK" daemon 2>>"$DLOG" &
 dpid=$!
 def=$XDG_RUNTIME_DIR/mailkey/socket
 wait_until 150 test -S "$def"
@@ -41,7 +42,7 @@ chmod 666 "$SOCK"
 lines0=$(wc -l <"$DLOG")
 asnobody --timeout 5 "$SOCK" "MK1 token a" >"$work/nobody.out" 2>"$work/nobody.err"
 rc=$?
-check "past the file mode, nobody is closed without an answer (ask.py exit $rc, want 2)" test $rc = 2
+check "past the file mode, nobody is closed without an answer (ask.py exit $rc, want 2: $(head -c 200 "$work/nobody.err"))" test $rc = 2
 check "nothing was answered to nobody" test ! -s "$work/nobody.out"
 asnobody --timeout 5 --raw "$SOCK" "$(printf '8:relay x,' | xxd -p)" >"$work/nobody-sm.out"
 rc=$?
@@ -87,7 +88,11 @@ rc=$?
 check "a stalled client is dropped within 10..15 s (exit $rc after ${secs}s)" \
 	python3 -c "import sys; sys.exit(0 if $rc == 0 and 9.5 <= float('${secs:-0}'.split()[-1]) <= 15 else 1)"
 # Many stalled at once must not starve anyone either.
-for i in $(seq 1 20); do /usr/bin/python3 "$here/ask.py" --timeout 20 --stall "$SOCK" "MK1 t" >/dev/null & done
+stalled=()
+for i in $(seq 1 20); do
+	/usr/bin/python3 "$here/ask.py" --timeout 20 --stall "$SOCK" "MK1 t" >/dev/null &
+	stalled+=($!)
+done
 sleep 1
 tok2=$(ask_ok "MK1 token a")
 check "with 20 stalled clients a new client still gets a token" test -n "$tok2"
@@ -97,7 +102,9 @@ wait $steady
 read -r n badn worst <"$work/steady.out"
 check "the steady client kept getting tokens: $n requests, $badn not OK, slowest ${worst}s (want < 0.5 s)" \
 	python3 -c "import sys; sys.exit(0 if $n >= 100 and $badn == 0 and $worst < 0.5 else 1)"
-wait
+dropped=0
+for p in "${stalled[@]}"; do wait "$p" && dropped=$((dropped + 1)); done
+check "the daemon dropped all 20 stalled clients ($dropped)" test $dropped = 20
 check "the daemon is still running" daemon_alive
 stop_daemon
 check "SIGTERM: the daemon exits 0" test $? = 0
