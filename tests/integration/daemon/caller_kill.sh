@@ -33,6 +33,9 @@ check "the daemon survived its callers' deaths" daemon_alive
 r0=$(refreshes)
 check "the provider saw refreshes during the kills ($r0)" test "$r0" -ge 50
 check "no refresh failed at the provider ($(refresh_errors))" test "$(refresh_errors)" = 0
+# The callers delegated: every refresh the provider saw was the daemon's.
+dr=$(grep -c 'refreshed account a ' "$DLOG")
+check "the daemon made every one of those refreshes itself ($dr logged, $r0 at the provider)" test "$dr" -ge "$r0"
 tok=$("$MK" token a --refresh 2>"$work/last.err")
 check "the account still refreshes afterwards ($(head -c 200 "$work/last.err"))" test $? = 0
 check "that was a refresh at the provider" test "$(refreshes)" -gt "$r0"

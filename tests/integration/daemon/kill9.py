@@ -136,6 +136,7 @@ def main():
                     res["no_start"] += 1
                     break
                 ans = ask(f"MK1 refresh {a.account}")
+                expect_lost = False  # seen and logged in again
             if not ans.startswith("OK "):
                 res["carry_on_failed"].append(ans[:200])
             elif expect_lost:

@@ -32,6 +32,7 @@ check "after each restart the daemon carried on refreshing ($(get '["carry_on_fa
 check "no grant was lost outside the window ($(get '["lost_unexplained"]'))" test "$(get '["lost_unexplained"]')" = 0
 check "each kill in the window was reported as a lost grant (ERR 77) ($(get '["lost_seen"]') of $(get '["window"]'))" \
 	test "$(get '["lost_seen"]')" = "$(get '["window"]')"
+check "every kill was classified (none unexplained: $(get '["odd"]'))" test "$(get '["odd"]')" = 0
 check "the last refresh succeeded ($(get '["final"]'))" test "$(get '["final"]')" = OK
 check "the last daemon exited 0 on SIGTERM ($(get '["final_exit"]'))" test "$(get '["final_exit"]')" = 0
 echo "kills in the window between the provider's answer and the store write: $(get '["window"]') of $rounds (grants lost: $(get '["lost_seen"]'))"

@@ -37,8 +37,8 @@ first=$(find "$work/notes" -name '*.env' | sort | head -1)
 if [ -n "$first" ]; then
 	check "MAILKEY_ACCOUNT=n" grep -qx 'MAILKEY_ACCOUNT=n' "$first"
 	check "MAILKEY_REASON is set ($(grep '^MAILKEY_REASON=' "$first" | head -c 200))" grep -q '^MAILKEY_REASON=.' "$first"
-	check "the command to run is in the environment ($(grep -h '^MAILKEY_' "$first" | grep -v -e ACCOUNT= -e REASON= | head -c 200))" \
-		grep -q '^MAILKEY_[A-Z_]*=.*mailkey .*login n' "$first"
+	check "the command to run is in the environment ($(grep -h "^MAILKEY_[A-Z_]*=.*login" "$first" | grep -v -e ACCOUNT= -e REASON= | tr "\n" " " | head -c 200))" \
+		sh -c "grep -v -e '^MAILKEY_REASON=' -e '^MAILKEY_ACCOUNT=' '$first' | grep -q '^MAILKEY_[A-Z_]*=mailkey login n$'"
 	leaks=$(grep -cF -e "$(json '["access_token"]' <"$work/grant1.json")" -e "$(cat "$work/rt")" \
 		-e "$(cat "$MK_INTROSPECT_SECRET_FILE")" -e "$(cat "$MK_CONF_CLIENT_SECRET_FILE")" "$first")
 	check "no secret in its environment ($leaks lines)" test "$leaks" = 0
