@@ -71,7 +71,7 @@ struct dacct *mk_d_acct_find(struct mk_daemon *d, const char *name)
 
 static void set_error(struct dacct *ac, const char *msg)
 {
-	snprintf(ac->last_error, sizeof(ac->last_error), "%s", msg != NULL ? msg : "");
+	mk_error_fit(ac->last_error, sizeof(ac->last_error), msg != NULL ? msg : "");
 	ac->last_error_at = mk_d_now();
 }
 
@@ -110,7 +110,7 @@ static bool cache_set(struct dacct *ac, int found, const struct mk_tokens *t, co
 	ac->has_refresh = t->refresh_token != NULL;
 	ac->needs_consent = t->needs_consent;
 	if (t->last_error != NULL && t->needs_consent) {
-		snprintf(ac->last_error, sizeof(ac->last_error), "%s", t->last_error);
+		mk_error_fit(ac->last_error, sizeof(ac->last_error), t->last_error);
 		ac->last_error_at = t->last_error_at;
 	}
 	return changed;
@@ -146,6 +146,7 @@ static struct dacct *acct_new(const struct mk_account *a)
 }
 
 static void waiters_fail(struct mk_daemon *d, struct dacct *ac, int code, const char *msg);
+static void consent_msg(const struct dacct *ac, char *buf, size_t size);
 
 static void acct_free(struct mk_daemon *d, struct dacct *ac)
 {
@@ -170,8 +171,10 @@ void mk_d_acct_free_all(struct mk_daemon *d)
  * notify_interval. */
 static void consent_began(struct mk_daemon *d, struct dacct *ac)
 {
-	mk_log(MK_LOG_WARN, "daemon: account %s needs a new login: run `mailkey login %s` (%s)", ac->name,
-	       ac->name, ac->last_error[0] ? ac->last_error : "the grant was revoked or has expired");
+	char msg[1024];
+
+	consent_msg(ac, msg, sizeof(msg));
+	mk_log(MK_LOG_WARN, "daemon: %s", msg);
 	mk_d_event(d, "needs-consent", ac, ac->last_error);
 	ac->notify_next = mk_d_now();
 }
@@ -198,9 +201,8 @@ static int build(struct mk_daemon *d, struct mk_config *cfg, bool keep)
 			free(accts);
 			return -1;
 		} else {
-			bool was = false;
 			cache_read(d, ac);
-			if (ac->needs_consent && !was)
+			if (ac->needs_consent)
 				consent_began(d, ac);
 		}
 		accts[i] = ac;
@@ -336,15 +338,22 @@ void mk_d_unpark(struct dconn *c)
 	ac->nwaiters--;
 }
 
+/* The messages are built in a struct mk_error, which fits a long provider
+ * text by eliding its middle (never cutting the "what to do" at its end). */
 static void consent_msg(const struct dacct *ac, char *buf, size_t size)
 {
+	struct mk_error e;
+
 	if (!ac->found)
-		snprintf(buf, size, "account %s has no tokens yet: run `mailkey login %s`", ac->name,
-			 ac->name);
+		mk_error_set(&e, MK_ERR_CONSENT, "account %s has no tokens yet: run `mailkey login %s`",
+			     ac->name, ac->name);
 	else
-		snprintf(buf, size, "account %s needs a new login (%s): run `mailkey login %s`", ac->name,
-			 ac->last_error[0] ? ac->last_error : "the grant was revoked or has expired",
-			 ac->name);
+		mk_error_set(&e, MK_ERR_CONSENT, "account %s needs a new login (%s): run `mailkey login %s`",
+			     ac->name,
+			     ac->last_error[0] ? ac->last_error : "the grant was revoked or has expired",
+			     ac->name);
+	mk_error_hint_once(e.msg); /* the provider's text may say it too */
+	mk_error_fit(buf, size, e.msg);
 }
 
 /* Answer c and let it go on with its next requests. */
@@ -375,8 +384,11 @@ static bool servable(const struct dacct *ac, int64_t now)
 
 static void temp_msg(const struct dacct *ac, char *buf, size_t size)
 {
-	snprintf(buf, size, "account %s: no valid token now, try again later (%s)", ac->name,
-		 ac->last_error[0] ? ac->last_error : "the refresh failed");
+	struct mk_error e;
+
+	mk_error_set(&e, MK_ERR_TEMP, "account %s: no valid token now, try again later (%s)", ac->name,
+		     ac->last_error[0] ? ac->last_error : "the refresh failed");
+	mk_error_fit(buf, size, e.msg);
 }
 
 void mk_d_acct_ask(struct mk_daemon *d, struct dacct *ac, struct dconn *c, enum mk_dwait kind, bool fresh,
@@ -492,7 +504,10 @@ static void job_done(struct mk_daemon *d, struct mk_job *j)
 		}
 	} else if (j->err.cls == MK_ERR_CONSENT) {
 		ac->needs_consent = true;
-		set_error(ac, j->err.msg);
+		/* The record's last_error (the provider's words) is kept: the
+		 * broker's message adds only "refreshing ... failed". */
+		if (ac->last_error[0] == '\0')
+			set_error(ac, j->err.msg);
 		if (!was_consent)
 			consent_began(d, ac);
 	} else {

@@ -293,10 +293,24 @@ void mk_d_answer_err(struct mk_daemon *d, struct dconn *c, struct dacct *ac, int
 		line_err(c, code, msg);
 		return;
 	}
-	/* Postfix defers (4.x) on TEMP and logs the reason: say which account
-	 * and where to look. */
-	snprintf(buf, sizeof(buf), "mailkey account %s: %s (see `mailkey status %s`)",
-		 ac != NULL ? ac->name : "?", msg, ac != NULL ? ac->name : "");
+	/* Postfix defers (4.x) on TEMP and logs the reason for its admin:
+	 * which account, and that `mailkey status` tells more. The mail
+	 * waits in Postfix's queue meanwhile. */
+	if (ac == NULL)
+		snprintf(buf, sizeof(buf), "mailkey: %.1000s", msg);
+	else if (code == 77)
+		snprintf(buf, sizeof(buf),
+			 "mailkey: account %s needs a new login: run `mailkey login %s` (`mailkey status %s` "
+			 "says why; mail is deferred until then)",
+			 ac->name, ac->name, ac->name);
+	else if (code == 75)
+		snprintf(buf, sizeof(buf),
+			 "mailkey: account %s has no valid token now; the daemon keeps retrying (`mailkey "
+			 "status %s` says why)",
+			 ac->name, ac->name);
+	else
+		snprintf(buf, sizeof(buf), "mailkey: account %s: %.700s (see `mailkey status %s`)", ac->name,
+			 msg, ac->name);
 	sockmap(c, "TEMP", buf);
 }
 

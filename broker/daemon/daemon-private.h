@@ -76,7 +76,7 @@ struct dacct {
 	char *token; /* secret; NULL = none */
 	int64_t obtained_at, expires_at;
 	bool has_refresh, needs_consent, found;
-	char last_error[512];
+	char last_error[MK_ERROR_MSG_SIZE];
 	int64_t last_error_at;
 	uint64_t serial; /* bumped whenever token changes */
 	/* Refreshing. */
