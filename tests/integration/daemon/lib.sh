@@ -6,7 +6,10 @@
 # shellcheck disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/../broker/lib.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SOCK=$work/daemon.sock
+# The socket in a directory of its own: the daemon tightens the directory it
+# listens in to 0700, and $work must stay searchable for the mail servers.
+mkdir -p "$work/d"
+SOCK=$work/d/daemon.sock
 DLOG=$work/daemon.log
 # The CLI finds the daemon through MAILKEY_SOCKET; the default location is
 # kept inside $work too so that no test ever talks to a real user's daemon.

@@ -32,7 +32,7 @@ tok=$(ask_ok "MK1 token a")
 check "our own uid gets a token" test -n "$tok"
 
 # nobody, first through the socket's own mode, then past it.
-chmod 755 "$work"
+chmod 755 "$work" "$work/d"
 asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 "$here/ask.py" "$@"; }
 asnobody "$SOCK" "MK1 token a" >"$work/nobody0.out" 2>"$work/nobody0.err"
 rc=$?
