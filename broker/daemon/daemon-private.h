@@ -54,6 +54,7 @@ struct dconn {
 	bool closing;  /* close once out is written */
 	bool overflow; /* answers not read: drop */
 	bool dead;     /* dropped; freed after this batch of events */
+	bool rdhup;    /* the client shut its side: answer, then close */
 	bool want_out; /* EPOLLOUT armed */
 	bool in_idle;  /* in the idle list */
 	struct mk_buf in, out;
