@@ -107,6 +107,7 @@ struct mk_daemon {
 	int wd_accounts, wd_queue;
 	struct mk_pool *pool;
 	bool has_group;
+	bool socket_from_config; /* the path is the config's `socket` */
 	gid_t allow_gid;
 	char *group_name;
 	bool stopping;

@@ -355,6 +355,7 @@ static int setup(struct mk_daemon *d, const struct mk_daemon_params *p, struct m
 		mk_log_register_secret(a->client_secret);
 	}
 	sock = p->socket_path != NULL ? p->socket_path : mk_config_socket(d->cfg);
+	d->socket_from_config = p->socket_path == NULL && sock != NULL;
 	if (sock == NULL)
 		sock = p->default_socket;
 	if (sock == NULL || *sock == '\0')
