@@ -422,7 +422,7 @@ static int setup(struct mk_daemon *d, const struct mk_daemon_params *p, struct m
 	bp.cafile = d->cafile;
 	bp.daemon_mode = true;
 	d->nworkers = p->workers > 0 ? p->workers : 4;
-	if (mk_pool_new(&bp, d->nworkers, &d->pool, err) != 0)
+	if (mk_pool_new(&bp, d->nworkers, mk_config_key_command(d->cfg) != NULL, &d->pool, err) != 0)
 		return -1;
 	if (add_fd(d, d->lfd, TAG_LISTEN) != 0 || add_fd(d, d->sigfd, TAG_SIGNAL) != 0 ||
 	    add_fd(d, d->tfd, TAG_TIMER) != 0 || add_fd(d, d->inofd, TAG_INOTIFY) != 0 ||
