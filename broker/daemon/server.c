@@ -410,8 +410,9 @@ static int setup(struct mk_daemon *d, const struct mk_daemon_params *p, struct m
 	if (d->wd_accounts < 0)
 		return mk_error_errno(err, MK_ERR_IO, errno, "cannot watch %s", d->acct_dir);
 	if (d->wd_queue < 0)
-		mk_log(MK_LOG_WARN, "daemon: cannot watch %s (%s): the queue runs every %d s only",
-		       d->queue_new, strerror(errno), MK_D_MAX_SLEEP);
+		mk_log(MK_LOG_WARN,
+		       "daemon: cannot watch %s (%s): a newly queued message waits for the next start",
+		       d->queue_new, strerror(errno));
 
 	if (sock_listen(d, err) != 0)
 		return -1;
