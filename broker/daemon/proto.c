@@ -52,14 +52,21 @@ static bool has_room(const struct mk_buf *out, size_t n)
 
 /* Append s with every control byte turned into a space (one answer stays one
  * line; a netstring's TEMP reason stays readable in Postfix's log). */
+/* Runs of clean bytes go in with one mk_buf_add: a socketmap answer carries
+ * a whole token through here, and a byte-at-a-time copy was a fifth of the
+ * daemon's time per answer. */
 static int add_clean(struct mk_buf *out, const char *s, size_t len)
 {
+	size_t start = 0;
+
 	for (size_t i = 0; i < len; i++) {
-		char c = is_ctl((unsigned char)s[i]) ? ' ' : s[i];
-		if (mk_buf_addc(out, c) != 0)
+		if (!is_ctl((unsigned char)s[i]))
+			continue;
+		if (mk_buf_add(out, s + start, i - start) != 0 || mk_buf_addc(out, ' ') != 0)
 			return -1;
+		start = i + 1;
 	}
-	return 0;
+	return mk_buf_add(out, s + start, len - start);
 }
 
 bool mk_proto_is_sockmap(unsigned char first)
