@@ -11,12 +11,18 @@
 #include "broker/broker.h"
 #include "common/error.h"
 
+/* The system service's paths (`--system`; dist/systemd's system unit). */
+#define MK_SYSTEM_CONFIG "/etc/mailkey/config"
+#define MK_SYSTEM_STATE_DIR "/var/lib/mailkey"
+#define MK_SYSTEM_SOCKET "/run/mailkey/socket"
+
 struct mk_cli {
 	const char *config_path;  /* --config / $MAILKEY_CONFIG */
 	const char *state_dir;	  /* --state-dir / $MAILKEY_STATE_DIR */
 	const char *cafile;	  /* --cafile: trust this CA bundle (tests) */
 	int verbose;		  /* -v count: 1 debug, 2 protocol trace */
 	bool json;		  /* --json where the command supports it */
+	bool system;		  /* --system: the system service's config, state and socket */
 	struct mk_broker *broker; /* opened on first mk_cli_broker() */
 };
 

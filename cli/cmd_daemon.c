@@ -54,10 +54,10 @@ int mk_cmd_daemon(struct mk_cli *cli, int argc, char **argv)
 		}
 	}
 	mk_error_init(&err);
-	if (system) {
-		config = strdup(cli->config_path != NULL ? cli->config_path : "/etc/mailkey/config");
-		state = strdup(cli->state_dir != NULL ? cli->state_dir : "/var/lib/mailkey");
-		def_sock = strdup("/run/mailkey/socket");
+	if (system || cli->system) {
+		config = strdup(cli->config_path != NULL ? cli->config_path : MK_SYSTEM_CONFIG);
+		state = strdup(cli->state_dir != NULL ? cli->state_dir : MK_SYSTEM_STATE_DIR);
+		def_sock = strdup(MK_SYSTEM_SOCKET);
 	} else {
 		config = cli->config_path != NULL ? strdup(cli->config_path) : mk_config_default_path();
 		state = cli->state_dir != NULL ? strdup(cli->state_dir) : mk_store_default_dir();

@@ -37,8 +37,8 @@ static const struct {
 
 static void usage(FILE *fp)
 {
-	fputs("usage: mailkey [--config FILE] [--state-dir DIR] [--cafile FILE] [-v] [--json] COMMAND "
-	      "[ARGS]\n\n"
+	fputs("usage: mailkey [--system] [--config FILE] [--state-dir DIR] [--cafile FILE] [-v] [--json] "
+	      "COMMAND [ARGS]\n\n"
 	      "OAuth 2.0 tokens for mail: consent once, then every mail program gets a fresh token.\n\n"
 	      "commands:\n",
 	      fp);
@@ -64,10 +64,15 @@ static bool called_as_sendmail(const char *argv0)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "state-dir", required_argument, NULL, 's' },
-		{ "cafile", required_argument, NULL, 'a' }, { "verbose", no_argument, NULL, 'v' },
-		{ "json", no_argument, NULL, 'j' },	    { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },	    { NULL, 0, NULL, 0 },
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "cafile", required_argument, NULL, 'a' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "system", no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct mk_cli cli = { 0 };
 	int c, rc = EX_USAGE;
@@ -104,6 +109,9 @@ int main(int argc, char **argv)
 		case 'j':
 			cli.json = true;
 			break;
+		case 'S':
+			cli.system = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -113,6 +121,20 @@ int main(int argc, char **argv)
 		default:
 			usage(stderr);
 			return EX_USAGE;
+		}
+	}
+	/* The system service's files (mailkey daemon --system, the units in
+	 * dist/systemd): what an admin runs as the mailkey user to see what the
+	 * daemon sees, `mailkey --system status`. --config/--state-dir and
+	 * $MAILKEY_SOCKET still win. */
+	if (cli.system) {
+		if (cli.config_path == NULL)
+			cli.config_path = MK_SYSTEM_CONFIG;
+		if (cli.state_dir == NULL)
+			cli.state_dir = MK_SYSTEM_STATE_DIR;
+		if (setenv("MAILKEY_SOCKET", MK_SYSTEM_SOCKET, 0) != 0) {
+			fprintf(stderr, "mailkey: out of memory\n");
+			return EX_OSERR;
 		}
 	}
 	mk_log_set_level(cli.verbose >= 2 ? MK_LOG_TRACE : cli.verbose == 1 ? MK_LOG_DEBUG : MK_LOG_INFO);
