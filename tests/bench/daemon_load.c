@@ -286,10 +286,11 @@ static int run_clients(const char *path, const char *request, unsigned long n, u
 	if (storm)
 		printf("{\"mode\":\"storm\",\"clients\":%lu,\"ok\":%lu,\"err\":%lu,\"no_answer\":%lu,"
 		       "\"connect_failed\":%lu,\"first\":%.6f,\"last\":%.6f,\"seconds\":%.6f}\n",
-		       n, atomic_load(&r.ok), atomic_load(&r.err), atomic_load(&r.broken), atomic_load(&r.connect_failed),
-		       r.first, r.last, t1 - t0);
+		       n, atomic_load(&r.ok), atomic_load(&r.err), atomic_load(&r.broken),
+		       atomic_load(&r.connect_failed), r.first, r.last, t1 - t0);
 	else
-		printf("{\"mode\":\"load\",\"clients\":%lu,\"requests\":%lu,\"ok\":%lu,\"err\":%lu,\"broken\":%lu,"
+		printf("{\"mode\":\"load\",\"clients\":%lu,\"requests\":%lu,\"ok\":%lu,\"err\":%lu,"
+		       "\"broken\":%lu,"
 		       "\"connect_failed\":%lu,\"seconds\":%.6f,\"per_second\":%.0f}\n",
 		       n, total, atomic_load(&r.ok), atomic_load(&r.err), atomic_load(&r.broken),
 		       atomic_load(&r.connect_failed), t1 - t0, (double)total / (t1 - t0));
