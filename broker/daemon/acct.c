@@ -2,10 +2,12 @@
  * record, the refresh decisions (background, on demand, single flight), the
  * parked callers, and needs-consent with its notify repeats. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 
 #include "broker/daemon/daemon-private.h"
 #include "broker/daemon/sched.h"
@@ -151,6 +153,11 @@ static void consent_msg(const struct dacct *ac, char *buf, size_t size);
 static void acct_free(struct mk_daemon *d, struct dacct *ac)
 {
 	waiters_fail(d, ac, 64, "the account was removed from the configuration");
+	/* Nobody would reap its notify_command any more. */
+	if (ac->notify_pid > 0) {
+		kill(-ac->notify_pid, SIGKILL);
+		waitpid(ac->notify_pid, NULL, 0);
+	}
 	mk_secret_free_str(ac->token);
 	free(ac->name);
 	free(ac);
@@ -545,16 +552,17 @@ void mk_d_jobs_done(struct mk_daemon *d)
 void mk_d_store_changed(struct mk_daemon *d, const char *name)
 {
 	struct dacct *ac = mk_d_acct_find(d, name);
-	bool was_consent, changed;
+	bool was_consent, was_empty, changed;
 
 	if (ac == NULL)
 		return;
 	was_consent = ac->needs_consent || !ac->found;
+	was_empty = !ac->found;
 	changed = cache_read(d, ac);
 	if (changed)
 		mk_log(MK_LOG_DEBUG, "daemon: account %s: new tokens in the store", ac->name);
 	if (was_consent && !ac->needs_consent && ac->found && ac->token != NULL) {
-		mk_log(MK_LOG_INFO, "daemon: account %s logged in again", ac->name);
+		mk_log(MK_LOG_INFO, "daemon: account %s logged in%s", ac->name, was_empty ? "" : " again");
 		ac->failures = 0;
 		ac->retry_at = 0;
 		ac->last_error[0] = '\0';
@@ -578,10 +586,29 @@ void mk_d_store_changed_all(struct mk_daemon *d)
 		mk_d_store_changed(d, d->accts[i]->name);
 }
 
+/* The log's table of secrets only grows (common/log.h), and every token a
+ * worker loads is added: a daemon refreshing many accounts for months would
+ * fill it, and make every log line slower to redact. So now and then it is
+ * made again from what is current: the cached tokens and client secrets. */
+static void secrets_trim(struct mk_daemon *d, int64_t now)
+{
+	if (now < d->secrets_next)
+		return;
+	d->secrets_next = now + MK_D_SECRETS_TRIM;
+	mk_log_forget_secrets();
+	for (size_t i = 0; i < d->n; i++) {
+		mk_log_register_secret(d->accts[i]->token);
+		mk_log_register_secret(d->accts[i]->a->client_secret);
+	}
+}
+
 int64_t mk_d_tick(struct mk_daemon *d, int64_t now)
 {
 	int64_t next = MK_SCHED_NEVER;
 
+	if (d->secrets_next == 0)
+		d->secrets_next = now + MK_D_SECRETS_TRIM;
+	secrets_trim(d, now);
 	for (size_t i = 0; i < d->n; i++) {
 		struct dacct *ac = d->accts[i];
 		int64_t due;

@@ -24,6 +24,7 @@
 #define MK_D_MAX_SLEEP 30	     /* the loop wakes at least this often (seconds) */
 #define MK_D_NOTIFY_TIMEOUT 10	     /* notify_command is killed after this (seconds) */
 #define MK_D_RETRY_MIN 5	     /* an ask after expiry retries a failed refresh at most this often */
+#define MK_D_SECRETS_TRIM 600	     /* seconds between rebuilds of the log's secret table */
 #define MK_D_SHORT_LEFT 5	     /* a token with less left is not handed out during a refresh */
 
 enum mk_dstate {
@@ -117,6 +118,7 @@ struct mk_daemon {
 	int64_t queue_next; /* 0 = nothing scheduled */
 	unsigned long queue_runs;
 	int64_t started_at;
+	int64_t secrets_next; /* next secrets_trim */
 	unsigned nworkers;
 };
 

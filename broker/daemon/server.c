@@ -273,11 +273,18 @@ static int on_signal(struct mk_daemon *d)
 		case SIGCHLD:
 			mk_d_children_reap(d);
 			break;
-		default:
-			mk_log(MK_LOG_INFO, "daemon: %s: stopping (in-flight refreshes finish first)",
-			       strsignal((int)si.ssi_signo));
+		default: {
+			size_t busy = 0;
+			for (size_t i = 0; i < d->n; i++)
+				busy += d->accts[i]->in_flight;
+			mk_log(MK_LOG_INFO, "daemon: %s: stopping (%zu refresh(es) in flight finish first)",
+			       si.ssi_signo == SIGTERM	? "SIGTERM"
+			       : si.ssi_signo == SIGINT ? "SIGINT"
+							: "SIGQUIT",
+			       busy);
 			stop = 1;
 			break;
+		}
 		}
 	}
 	return stop;
