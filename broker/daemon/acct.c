@@ -257,6 +257,18 @@ int mk_d_reload(struct mk_daemon *d)
 		mk_config_free(&cfg);
 		return -1;
 	}
+	if (d->socket_from_config &&
+	    (mk_config_socket(cfg) == NULL || strcmp(mk_config_socket(cfg), d->socket_path) != 0))
+		mk_log(MK_LOG_WARN,
+		       "daemon: the configuration names another socket: still listening on %s until "
+		       "a restart",
+		       d->socket_path);
+	{
+		const char *og = mk_config_allow_group(d->cfg), *ng = mk_config_allow_group(cfg);
+		if ((og == NULL) != (ng == NULL) || (og != NULL && strcmp(og, ng) != 0))
+			mk_log(MK_LOG_WARN, "daemon: allow_group changed in the configuration: it takes a "
+					    "restart");
+	}
 	mk_config_free(&d->cfg);
 	d->cfg = cfg;
 	mk_pool_reload(d->pool);

@@ -54,6 +54,7 @@ struct dconn {
 	bool closing;  /* close once out is written */
 	bool overflow; /* answers not read: drop */
 	bool dead;     /* dropped; freed after this batch of events */
+	bool rdhup;    /* the client shut its side: answer, then close */
 	bool want_out; /* EPOLLOUT armed */
 	bool in_idle;  /* in the idle list */
 	struct mk_buf in, out;
@@ -106,6 +107,7 @@ struct mk_daemon {
 	int wd_accounts, wd_queue;
 	struct mk_pool *pool;
 	bool has_group;
+	bool socket_from_config; /* the path is the config's `socket` */
 	gid_t allow_gid;
 	char *group_name;
 	bool stopping;

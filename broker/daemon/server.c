@@ -355,6 +355,7 @@ static int setup(struct mk_daemon *d, const struct mk_daemon_params *p, struct m
 		mk_log_register_secret(a->client_secret);
 	}
 	sock = p->socket_path != NULL ? p->socket_path : mk_config_socket(d->cfg);
+	d->socket_from_config = p->socket_path == NULL && sock != NULL;
 	if (sock == NULL)
 		sock = p->default_socket;
 	if (sock == NULL || *sock == '\0')
@@ -409,8 +410,9 @@ static int setup(struct mk_daemon *d, const struct mk_daemon_params *p, struct m
 	if (d->wd_accounts < 0)
 		return mk_error_errno(err, MK_ERR_IO, errno, "cannot watch %s", d->acct_dir);
 	if (d->wd_queue < 0)
-		mk_log(MK_LOG_WARN, "daemon: cannot watch %s (%s): the queue runs every %d s only",
-		       d->queue_new, strerror(errno), MK_D_MAX_SLEEP);
+		mk_log(MK_LOG_WARN,
+		       "daemon: cannot watch %s (%s): a newly queued message waits for the next start",
+		       d->queue_new, strerror(errno));
 
 	if (sock_listen(d, err) != 0)
 		return -1;
@@ -421,7 +423,7 @@ static int setup(struct mk_daemon *d, const struct mk_daemon_params *p, struct m
 	bp.cafile = d->cafile;
 	bp.daemon_mode = true;
 	d->nworkers = p->workers > 0 ? p->workers : 4;
-	if (mk_pool_new(&bp, d->nworkers, &d->pool, err) != 0)
+	if (mk_pool_new(&bp, d->nworkers, mk_config_key_command(d->cfg) != NULL, &d->pool, err) != 0)
 		return -1;
 	if (add_fd(d, d->lfd, TAG_LISTEN) != 0 || add_fd(d, d->sigfd, TAG_SIGNAL) != 0 ||
 	    add_fd(d, d->tfd, TAG_TIMER) != 0 || add_fd(d, d->inofd, TAG_INOTIFY) != 0 ||
