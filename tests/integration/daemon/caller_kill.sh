@@ -15,12 +15,12 @@ check "the daemon answers ping" test $? = 0
 reset_counts
 n=${MK_KILL_COUNT:-200}
 [ "$n" -ge 200 ] || n=200
-MK=$MK python3 "$here/kill_callers.py" --count "$n" --account a >"$work/kills.json" 2>"$work/kills.err"
+MK=$MK python3 "$here/kill_callers.py" --count "$n" --min-landed 100 --account a >"$work/kills.json" 2>"$work/kills.err"
 check "the driver ran" test $? = 0
 res=$(tail -1 "$work/kills.json")
 echo "figures: $res"
 get() { printf %s "$res" | json "$1"; }
-check "$n SIGKILLs sent ($(get '.get("kills")'))" test "$(get '.get("kills")')" = "$n"
+check "at least $n SIGKILLs sent ($(get '.get("kills")'))" test "$(get '.get("kills")')" -ge "$n"
 landed=$(get '["landed"]["plain"] + d["landed"]["refresh"]')
 check "at least 100 kills landed while the caller ran ($landed: $(get '["landed"]'))" test "$landed" -ge 100
 check "at least 40 of them were callers asking the daemon to refresh ($(get '["landed"]["refresh"]'))" \

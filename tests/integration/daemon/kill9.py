@@ -16,10 +16,14 @@ say where the kill landed:
   answered   the answer arrived before the kill
 After a window kill the next round must see ERR 77 (the grant is gone and
 the daemon says so); REGRANT (a shell command) then logs in again.
+The window is split by the provider's log stamp (ms) of its answer: kills
+before it landed while the provider was still working on the request (the
+old refresh token already spent), kills after it in the daemon's own part.
 Environment: MK, SOCK, STORE_SHOW, STATE_DIR, COUNTS (the provider's counts
-URL), DLOG (the daemon's log). Prints the figures as JSON on the last line.
+URL), OPLOG (its log), DLOG (the daemon's log). Prints the figures as JSON on the last line.
 """
 import argparse
+import datetime
 import json
 import os
 import random
@@ -49,6 +53,16 @@ def stable_counts():
             return c
         last = c
     return last
+
+
+def last_reply():
+    """Unix time of the provider's last refresh answer (its log line's stamp)."""
+    t = None
+    with open(E["OPLOG"]) as f:
+        for line in f:
+            if " POST /token " in line and "grant_type=refresh_token" in line:
+                t = line.split(" ", 1)[0]
+    return datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() if t else None
 
 
 def stored(account):
@@ -98,7 +112,7 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     a = ap.parse_args()
     rnd = random.Random(a.seed)
-    res = {"rounds": 0, "before": 0, "window": 0, "unanswered": 0, "answered": 0, "odd": 0,
+    res = {"rounds": 0, "before": 0, "window": 0, "window_before_reply": 0, "window_after_reply": 0, "unanswered": 0, "answered": 0, "odd": 0,
            "store_unreadable": [], "no_start": 0, "carry_on_failed": [], "lost_seen": 0,
            "lost_unexplained": 0, "starts_s": []}
     d, _ = start()
@@ -146,6 +160,7 @@ def main():
         s = connect()
         s.sendall(f"MK1 refresh {a.account}\n".encode())
         time.sleep(rnd.uniform(0, span * 1.3))
+        killed_at = time.time()
         d.send_signal(signal.SIGKILL)
         d.wait(timeout=30)
         s.settimeout(0.5)
@@ -168,6 +183,14 @@ def main():
         elif c1[1] > c0[1] and tok1 == tok0:
             res["window"] += 1
             expect_lost = True
+            # Did the kill come while the provider was still working on the
+            # request, or after it had answered (the daemon's own part:
+            # reading the answer, sealing and writing the record)?
+            r = last_reply()
+            if r is not None and killed_at < r:
+                res["window_before_reply"] += 1
+            else:
+                res["window_after_reply"] += 1
         elif tok1 != tok0:
             res["unanswered"] += 1
         else:

@@ -12,7 +12,7 @@ for n in a b c; do account $n "$MK_CLIENT_ID"; done
 for n in a b c; do grant $n "$MK_CLIENT_ID" || bad "grant $n"; done
 rounds=${MK_KILL9_ROUNDS:-40}
 MK=$MK SOCK=$SOCK STORE_SHOW=$build/tests/tools/mk-store-show STATE_DIR=$MAILKEY_STATE_DIR \
-	COUNTS=$MK_OP_ADMIN/counts DLOG=$DLOG python3 "$here/kill9.py" --rounds "$rounds" --account a --others b c \
+	COUNTS=$MK_OP_ADMIN/counts OPLOG=$MK_OP_LOG DLOG=$DLOG python3 "$here/kill9.py" --rounds "$rounds" --account a --others b c \
 	--regrant "MK='$MK' MAILKEY_CONFIG='$MAILKEY_CONFIG' MAILKEY_STATE_DIR='$MAILKEY_STATE_DIR' '$top/tests/servers/get-token' '$work/srv' --client '$MK_CLIENT_ID' | '$MK' import a --force" \
 	>"$work/kill9.json" 2>"$work/kill9.err"
 check "the driver ran ($(tail -3 "$work/kill9.err" | tr '\n' ' '))" test $? = 0
@@ -35,6 +35,7 @@ check "each kill in the window was reported as a lost grant (ERR 77) ($(get '["l
 check "every kill was classified (none unexplained: $(get '["odd"]'))" test "$(get '["odd"]')" = 0
 check "the last refresh succeeded ($(get '["final"]'))" test "$(get '["final"]')" = OK
 check "the last daemon exited 0 on SIGTERM ($(get '["final_exit"]'))" test "$(get '["final_exit"]')" = 0
-echo "kills in the window between the provider's answer and the store write: $(get '["window"]') of $rounds (grants lost: $(get '["lost_seen"]'))"
+echo "kills after the request reached the provider and before the store write: $(get '["window"]') of $rounds (grants lost: $(get '["lost_seen"]'));" \
+	"of them $(get '["window_before_reply"]') before the provider's answer, $(get '["window_after_reply"]') between its answer and the store write"
 echo "temporary files left by the kills: $(find "$MAILKEY_STATE_DIR" -name '*.tmp*' | wc -l)"
 finish
