@@ -74,25 +74,58 @@ static int add_fd(struct mk_daemon *d, int fd, uint64_t tag)
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* True when dir holds nothing but what the daemon puts there (its socket
+ * and the socket's lock), so that it is the socket's own directory. */
+static bool dir_is_dedicated(const char *dir, const char *sock_path, const char *lock_path)
+{
+	const char *sock_base = strrchr(sock_path, '/'), *lock_base = strrchr(lock_path, '/');
+	struct dirent *e;
+	bool only_ours = true;
+	DIR *dp = opendir(dir);
+
+	if (dp == NULL)
+		return false;
+	sock_base = sock_base != NULL ? sock_base + 1 : sock_path;
+	lock_base = lock_base != NULL ? lock_base + 1 : lock_path;
+	while (only_ours && (e = readdir(dp)) != NULL)
+		only_ours = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+			    strcmp(e->d_name, sock_base) == 0 || strcmp(e->d_name, lock_base) == 0;
+	closedir(dp);
+	return only_ours;
+}
+
 /* The socket's directory: made if missing; tightened (0700, or 0750 owned
- * by the group) only when it is ours and not a shared directory such as
- * /tmp. */
+ * by the group) only when it is ours and the socket's alone: one we made,
+ * or one that holds nothing else (/run/mailkey from the unit's
+ * RuntimeDirectory). A --socket in $HOME or a work directory must not
+ * change that directory's mode; the socket's own mode and the peer check
+ * protect it there. */
 static int sock_dir(struct mk_daemon *d, struct mk_error *err)
 {
 	char *dir = mk_fs_dirname(d->socket_path);
 	mode_t mode = d->has_group ? 0750 : 0700;
 	struct stat st;
+	bool made = false;
 	int rc = -1;
 
 	if (dir == NULL)
 		return mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
-	if (stat(dir, &st) != 0 && mk_fs_mkdir_p(dir, mode, 0, err) != 0)
-		goto out;
+	if (stat(dir, &st) != 0) {
+		if (mk_fs_mkdir_p(dir, mode, 0, err) != 0)
+			goto out;
+		made = true;
+	}
 	if (stat(dir, &st) != 0) {
 		mk_error_errno(err, MK_ERR_IO, errno, "cannot use the socket's directory %s", dir);
 		goto out;
 	}
-	if (st.st_uid == geteuid() && !(st.st_mode & S_ISVTX) && !(st.st_mode & S_IWOTH)) {
+	if (!made && !dir_is_dedicated(dir, d->socket_path, d->lock_path)) {
+		if (d->has_group)
+			mk_log(MK_LOG_WARN,
+			       "daemon: %s holds other files, so it is left as it is: give the socket a "
+			       "directory of its own if group %s cannot reach it",
+			       dir, d->group_name);
+	} else if (st.st_uid == geteuid() && !(st.st_mode & S_ISVTX) && !(st.st_mode & S_IWOTH)) {
 		if (d->has_group && chown(dir, (uid_t)-1, d->allow_gid) != 0) {
 			mk_error_errno(err, MK_ERR_IO, errno, "cannot give %s to group %s", dir,
 				       d->group_name);
