@@ -31,7 +31,7 @@ check "every check in between printed a token ($(get '["checks"]') checks, error
 check "no grant lost ($(get '["lost"]'))" test "$(get '["lost"]')" = 0
 check "the daemon survived its callers' deaths" daemon_alive
 r0=$(refreshes)
-check "the provider saw refreshes during the kills ($r0)" test "$r0" -ge 50
+check "the provider saw refreshes during the kills ($r0)" test "$r0" -ge 20
 check "no refresh failed at the provider ($(refresh_errors))" test "$(refresh_errors)" = 0
 # The callers delegated: every refresh the provider saw was the daemon's.
 dr=$(grep -c 'refreshed account a ' "$DLOG")
