@@ -297,6 +297,29 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 		goto out;
 	}
 	op.acct = a;
+	/* Prove that the store takes a write before the provider retires the
+	 * old refresh token: a state directory that became read-only, a full
+	 * disk or a failing key_command is found now, while the grant is still
+	 * whole, and the refresh waits (75) instead of throwing a rotated
+	 * refresh token away. The record is written back as it is (one more
+	 * write per refresh, about an hour apart). */
+	if (mk_store_write(b->store, lock, &cur, gen, err) != 0) {
+		mk_error_prefix(err,
+				"account %s was not refreshed, so that its grant is kept: the store cannot "
+				"be written (fix that, then try again)",
+				name);
+		if (err->cls != MK_ERR_CONSENT)
+			err->cls = MK_ERR_TEMP;
+		mk_store_unlock(b->store, &lock);
+		if (!force_refresh && cur.access_token != NULL &&
+		    !mk_policy_is_expired((int64_t)time(NULL), cur.expires_at)) {
+			mk_log(MK_LOG_WARN, "%s; using the current token until it expires", err->msg);
+			mk_error_init(err);
+			goto hand_out;
+		}
+		goto out;
+	}
+	gen++;
 	mk_error_init(&rerr);
 	/* From the moment the request goes out until the answer is on disk
 	 * (or known to carry nothing), SIGINT/SIGTERM/SIGHUP wait: the provider
@@ -304,8 +327,13 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 	if (mk_oauth_refresh(&op, &cur, &fresh, &rerr) == 0) {
 		/* The rotated refresh token is on disk before anyone sees the
 		 * new access token. */
-		if (mk_store_write(b->store, lock, &fresh, gen, err) != 0)
+		if (mk_store_write(b->store, lock, &fresh, gen, err) != 0) {
+			mk_log(MK_LOG_ERROR,
+			       "account %s: the provider rotated its refresh token but the store refused "
+			       "the write just after accepting one; the grant may need a new login",
+			       name);
 			goto unlock;
+		}
 		mk_tokens_clear(&cur);
 		cur = fresh;
 		memset(&fresh, 0, sizeof(fresh));
