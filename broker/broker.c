@@ -21,6 +21,7 @@
 struct mk_broker {
 	struct mk_config *cfg;
 	struct mk_store *store;
+	char *state_dir; /* where a daemon serving this store records its socket */
 	bool daemon_mode;
 };
 
@@ -56,6 +57,8 @@ int mk_broker_open(const struct mk_broker_params *p, struct mk_broker **r, struc
 	if (mk_store_new(sdir, mk_config_key_command(b->cfg), &b->store, err) != 0)
 		goto out;
 	b->daemon_mode = p->daemon_mode;
+	b->state_dir = sdir;
+	sdir = NULL;
 	*r = b;
 	b = NULL;
 	rc = 0;
@@ -74,6 +77,7 @@ void mk_broker_free(struct mk_broker **bp)
 		return;
 	mk_config_free(&b->cfg);
 	mk_store_free(&b->store);
+	free(b->state_dir);
 	free(b);
 	*bp = NULL;
 }
@@ -174,9 +178,11 @@ static int usable(const struct mk_tokens *t, const struct mk_account *a, bool fo
  * mid-refresh could lose a rotated refresh token; the daemon finishes its
  * write before it exits): ask it. 0 with *token_r, 1 no daemon (refresh
  * here), -1 with err as the daemon said (its class kept: 75 stays 75). */
-static int ask_daemon(const char *name, bool force_refresh, char **token_r, struct mk_error *err)
+static int ask_daemon(const struct mk_broker *b, const char *name, bool force_refresh, char **token_r,
+		      struct mk_error *err)
 {
 	char req[32 + MK_PROTO_ACCOUNT_MAX];
+	char *sock;
 	int n, rc;
 
 	/* A name the protocol cannot carry is one no daemon serves. */
@@ -185,7 +191,12 @@ static int ask_daemon(const char *name, bool force_refresh, char **token_r, stru
 	n = snprintf(req, sizeof(req), "token %s%s", name, force_refresh ? " fresh" : "");
 	if (n < 0 || (size_t)n >= sizeof(req))
 		return 1;
-	rc = mk_client_request(NULL, req, DAEMON_TIMEOUT_MS, token_r, err);
+	/* Only the daemon of this very store (another --state-dir's daemon
+	 * would hand out its own account of that name). */
+	if ((sock = mk_client_socket_for_state(b->state_dir)) == NULL)
+		return 1;
+	rc = mk_client_request(sock, req, DAEMON_TIMEOUT_MS, token_r, err);
+	free(sock);
 	if (rc == 0 && **token_r == '\0') {
 		mk_secret_clear_str(token_r);
 		return mk_error_set(err, MK_ERR_TEMP,
@@ -234,7 +245,7 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 		int d;
 
 		mk_error_init(&derr);
-		d = ask_daemon(name, force_refresh, token_r, &derr);
+		d = ask_daemon(b, name, force_refresh, token_r, &derr);
 		if (d == 0) {
 			rc = 0;
 			goto out;

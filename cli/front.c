@@ -113,11 +113,11 @@ out:
  * prints it (the daemon builds the SASL string too). 1 = no daemon (core
  * refreshes), else the exit status: the daemon's code on ERR, so a caller
  * gets 75 or 77 without mailkey-core. */
-static int from_daemon(bool sasl, const char *name, const struct mk_sasl_mech *mech,
+static int from_daemon(const char *state_dir, bool sasl, const char *name, const struct mk_sasl_mech *mech,
 		       const struct mk_account *a, const struct mk_tokens *t)
 {
 	char req[64 + MK_PROTO_ACCOUNT_MAX];
-	char *payload = NULL;
+	char *payload = NULL, *sock;
 	struct mk_error err;
 	int n, rc;
 
@@ -130,7 +130,11 @@ static int from_daemon(bool sasl, const char *name, const struct mk_sasl_mech *m
 	if (n < 0 || (size_t)n >= sizeof(req))
 		return 1;
 	mk_error_init(&err);
-	rc = mk_client_request(NULL, req, DAEMON_TIMEOUT_MS, &payload, &err);
+	/* Only the daemon of this very store (see mk_client_socket_for_state). */
+	if ((sock = mk_client_socket_for_state(state_dir)) == NULL)
+		return 1;
+	rc = mk_client_request(sock, req, DAEMON_TIMEOUT_MS, &payload, &err);
+	free(sock);
 	if (rc == 1)
 		return 1;
 	if (rc == 0 && *payload != '\0') {
@@ -212,7 +216,7 @@ static int try_fast(int argc, char **argv)
 		goto out;
 	if (found == 1 || t.access_token == NULL ||
 	    mk_policy_should_refresh((int64_t)time(NULL), t.obtained_at, t.expires_at, a->refresh_margin)) {
-		rc = from_daemon(strcmp(argv[i], "sasl") == 0, name, mech, a, &t);
+		rc = from_daemon(sdir, strcmp(argv[i], "sasl") == 0, name, mech, a, &t);
 		goto out;
 	}
 	if (mech != NULL || strcmp(argv[i], "sasl") == 0)

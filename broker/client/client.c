@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,36 @@ char *mk_client_default_socket(void)
 fail:
 	mk_buf_free(&b);
 	return NULL;
+}
+
+char *mk_client_socket_for_state(const char *state_dir)
+{
+	const char *env = getenv("MAILKEY_SOCKET");
+	char path[PATH_MAX], buf[sizeof(((struct sockaddr_un *)0)->sun_path) + 2];
+	ssize_t n;
+	int fd, len;
+
+	if (env != NULL && *env != '\0')
+		return mk_secret_strdup(env);
+	if (state_dir == NULL)
+		return NULL;
+	len = snprintf(path, sizeof(path), "%s/%s", state_dir, MK_CLIENT_SOCKET_FILE);
+	if (len < 0 || (size_t)len >= sizeof(path))
+		return NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	/* One absolute path and a newline; anything else is not ours. */
+	if (buf[n - 1] != '\n' || buf[0] != '/')
+		return NULL;
+	buf[n - 1] = '\0';
+	if (strchr(buf, '\n') != NULL)
+		return NULL;
+	return strdup(buf);
 }
 
 static long long now_ms(void)

@@ -11,6 +11,15 @@
  * Heap string, NULL on ENOMEM. */
 char *mk_client_default_socket(void);
 
+/* The socket of the daemon that serves the store in state_dir: $MAILKEY_SOCKET
+ * when set, else the path a running daemon recorded in STATE_DIR/daemon.socket
+ * (MK_CLIENT_SOCKET_FILE), else NULL: no daemon serves this store, so the
+ * caller refreshes itself. A daemon of another store (another --state-dir)
+ * is never asked, so its tokens are never handed out for this one. Heap
+ * string. */
+#define MK_CLIENT_SOCKET_FILE "daemon.socket"
+char *mk_client_socket_for_state(const char *state_dir);
+
 /* Send one request line (without "MK1 " and without '\n': "token alice",
  * "token alice fresh", "sasl alice xoauth2", "status") and read its
  * answer, within timeout_ms for the whole exchange.

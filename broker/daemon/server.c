@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/client/client.h"
 #include "broker/daemon/daemon-private.h"
 #include "broker/daemon/sched.h"
 #include "broker/queue/spool.h"
@@ -528,6 +529,43 @@ static void loop(struct mk_daemon *d)
 	}
 }
 
+/* STATE_DIR/daemon.socket names this daemon's socket: clients of this store
+ * ask only the daemon recorded there (mk_client_socket_for_state), never a
+ * daemon of another store that happens to listen at the default path. A
+ * store the daemon cannot write to is still served; its clients then
+ * refresh by themselves. */
+static void record_socket(struct mk_daemon *d)
+{
+	struct mk_error e;
+	char *path = join(d->state_dir, "/" MK_CLIENT_SOCKET_FILE), *line = join(d->socket_path, "\n");
+
+	mk_error_init(&e);
+	if (path == NULL || line == NULL || mk_fs_write_atomic(path, line, strlen(line), 0600, &e) != 0)
+		mk_log(MK_LOG_WARN,
+		       "daemon: cannot record the socket in the state directory (%s): mailkey commands "
+		       "of this store will refresh by themselves",
+		       e.msg[0] != '\0' ? e.msg : "out of memory");
+	free(path);
+	free(line);
+}
+
+/* Remove the record if it still names this daemon's socket. */
+static void forget_socket(struct mk_daemon *d)
+{
+	char *path = join(d->state_dir, "/" MK_CLIENT_SOCKET_FILE), *line = join(d->socket_path, "\n");
+	char buf[256] = { 0 };
+	int fd = path != NULL ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0 && line != NULL && strcmp(buf, line) == 0)
+			unlink(path);
+	}
+	free(path);
+	free(line);
+}
+
 int mk_daemon_run(const struct mk_daemon_params *p, struct mk_error *err)
 {
 	struct mk_daemon *d = calloc(1, sizeof(*d));
@@ -542,6 +580,7 @@ int mk_daemon_run(const struct mk_daemon_params *p, struct mk_error *err)
 			unlink(d->socket_path);
 		goto out;
 	}
+	record_socket(d);
 	mk_log(MK_LOG_INFO, "daemon: listening on %s (%zu accounts, %u refresh workers, pid %ld)",
 	       d->socket_path, d->n, d->nworkers, (long)getpid());
 	sd_notify(0, "READY=1");
@@ -557,6 +596,7 @@ int mk_daemon_run(const struct mk_daemon_params *p, struct mk_error *err)
 	close(d->lfd);
 	d->lfd = -1;
 	unlink(d->socket_path);
+	forget_socket(d);
 	mk_pool_stop(d->pool);
 	mk_d_jobs_done(d); /* waiters of the refreshes just finished get their answers */
 	for (size_t i = 0; i < d->n; i++)
