@@ -6,7 +6,7 @@
 static const int held_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 #define N_HELD (sizeof(held_sigs) / sizeof(held_sigs[0]))
 
-static bool holding;
+static bool holding, disabled;
 static sigset_t saved_mask;
 static struct sigaction saved_act[N_HELD], saved_pipe;
 static volatile sig_atomic_t caught[N_HELD];
@@ -25,7 +25,7 @@ void mk_sig_hold(void)
 	struct sigaction sa;
 	sigset_t set;
 
-	if (holding)
+	if (holding || disabled)
 		return;
 	sigemptyset(&set);
 	for (size_t i = 0; i < N_HELD; i++)
@@ -62,6 +62,11 @@ void mk_sig_release(void)
 			caught[i] = 0;
 			raise(held_sigs[i]);
 		}
+}
+
+void mk_sig_hold_disable(void)
+{
+	disabled = true;
 }
 
 bool mk_sig_held(void)

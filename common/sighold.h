@@ -20,4 +20,10 @@ void mk_sig_release(void);
 
 bool mk_sig_held(void);
 
+/* For a program that already keeps these signals blocked in every thread and
+ * reads them itself (the daemon's signalfd): hold and release become no-ops.
+ * Their state is process-wide, so worker threads refreshing at once would
+ * otherwise race on it. Call before starting threads. */
+void mk_sig_hold_disable(void);
+
 #endif

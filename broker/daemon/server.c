@@ -31,6 +31,7 @@
 #include "broker/queue/spool.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/sighold.h"
 
 /* epoll tags for the fds that are not connections (a connection's tag is
  * its pointer, always above these). */
@@ -434,6 +435,9 @@ static int setup(struct mk_daemon *d, const struct mk_daemon_params *p, struct m
 	sigaddset(&set, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* SIGTERM already waits for in-flight refreshes (they are joined at
+	 * stop), and the workers must not share sighold's process-wide state. */
+	mk_sig_hold_disable();
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
