@@ -173,13 +173,14 @@ static int usable(const struct mk_tokens *t, const struct mk_account *a, bool fo
 /* The daemon may be waiting on the provider (its HTTP timeouts) for a
  * refresh that callers asking together share. */
 #define DAEMON_TIMEOUT_MS 90000
+#define DAEMON_QUICK_MS 5000
 
 /* When `mailkey daemon` runs it owns every refresh (a process killed
  * mid-refresh could lose a rotated refresh token; the daemon finishes its
  * write before it exits): ask it. 0 with *token_r, 1 no daemon (refresh
  * here), -1 with err as the daemon said (its class kept: 75 stays 75). */
-static int ask_daemon(const struct mk_broker *b, const char *name, bool force_refresh, char **token_r,
-		      struct mk_error *err)
+static int ask_daemon(const struct mk_broker *b, const char *name, bool force_refresh, unsigned timeout_ms,
+		      char **token_r, struct mk_error *err)
 {
 	char req[32 + MK_PROTO_ACCOUNT_MAX];
 	char *sock;
@@ -195,7 +196,7 @@ static int ask_daemon(const struct mk_broker *b, const char *name, bool force_re
 	 * would hand out its own account of that name). */
 	if ((sock = mk_client_socket_for_state(b->state_dir)) == NULL)
 		return 1;
-	rc = mk_client_request(sock, req, DAEMON_TIMEOUT_MS, token_r, err);
+	rc = mk_client_request(sock, req, timeout_ms, token_r, err);
 	free(sock);
 	if (rc == 0 && **token_r == '\0') {
 		mk_secret_clear_str(token_r);
@@ -244,8 +245,15 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 		struct mk_error derr;
 		int d;
 
+		/* While the current token is valid the daemon answers at once
+		 * (it hands that token out during its refresh): a daemon that
+		 * does not (stopped, hung) costs a few seconds, not 90. */
+		bool valid = !force_refresh && cur.access_token != NULL &&
+			     !mk_policy_is_expired((int64_t)time(NULL), cur.expires_at);
+
 		mk_error_init(&derr);
-		d = ask_daemon(b, name, force_refresh, token_r, &derr);
+		d = ask_daemon(b, name, force_refresh, valid ? DAEMON_QUICK_MS : DAEMON_TIMEOUT_MS, token_r,
+			       &derr);
 		if (d == 0) {
 			rc = 0;
 			goto out;

@@ -3,7 +3,7 @@
 # at the default socket; `mailkey --state-dir B token a` must not print A's
 # token for B's account of the same name (it refreshes B itself), while a
 # command of store A finds its daemon through STATE/daemon.socket with no
-# MAILKEY_SOCKET set. No server is needed: the token endpoint is a closed
+# MAILKEY_SOCKET set, and a stopped daemon delays it by seconds only. No server is needed: the token endpoint is a closed
 # port, so every refresh fails for a passing reason.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -45,6 +45,17 @@ check "store A's due token comes from its daemon ($rc)" \
 check "with no warning of a failed refresh of its own" test ! -s "$work/errA"
 grep -q "refreshing account a failed" "$work/daemon.log"
 check "the daemon is the one that tried the refresh" test $? = 0
+# A stopped daemon costs a caller with a due but valid token a few seconds
+# (the quick timeout), not the 90 s a caller with an expired one may wait.
+kill -STOP "$dpid"
+t0=$(date +%s%N)
+out=$(MAILKEY_STATE_DIR=$work/A "$MK" token a 2>/dev/null)
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+kill -CONT "$dpid"
+check "daemon stopped: the current token is printed ($rc)" \
+	sh -c "test $rc = 0 && test '$out' = TOKEN-OF-STORE-A-0123456789"
+check "within 15 s ($ms ms), not after the 90 s timeout" test "$ms" -lt 15000
 kill "$dpid" && wait "$dpid"
 dpid=
 check "a stopped daemon removes its record" test ! -e "$work/A/daemon.socket"
