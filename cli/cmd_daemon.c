@@ -46,7 +46,13 @@ int mk_cmd_daemon(struct mk_cli *cli, int argc, char **argv)
 			p.socket_path = argv[++i];
 		else if (strcmp(argv[i], "--allow-group") == 0 && i + 1 < argc)
 			p.allow_group = argv[++i];
-		else {
+		else if ((strcmp(argv[i], "--socket") == 0 || strcmp(argv[i], "--allow-group") == 0)) {
+			fprintf(stderr,
+				"mailkey daemon: %s needs a value (%s); `mailkey daemon --help` shows the "
+				"usage\n",
+				argv[i], strcmp(argv[i], "--socket") == 0 ? "a PATH" : "a GROUP");
+			return EX_USAGE;
+		} else {
 			fprintf(stderr,
 				"mailkey daemon: unexpected '%s'; `mailkey daemon --help` shows the usage\n",
 				argv[i]);

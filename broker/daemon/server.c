@@ -168,8 +168,8 @@ static int sock_listen(struct mk_daemon *d, struct mk_error *err)
 		if (errno == EWOULDBLOCK)
 			return mk_error_set(
 				err, MK_ERR_TEMP,
-				"another mailkey daemon is already running on %s: stop it first, or "
-				"give this one another --socket",
+				"another mailkey daemon is already running on %s: stop it first (or "
+				"give this one another --socket), then start this one again",
 				d->socket_path);
 		return mk_error_errno(err, MK_ERR_IO, errno, "cannot lock %s", d->lock_path);
 	}
@@ -184,8 +184,8 @@ static int sock_listen(struct mk_daemon *d, struct mk_error *err)
 			close(fd);
 			return mk_error_set(
 				err, MK_ERR_TEMP,
-				"another mailkey daemon answers on %s: stop it first, or give this "
-				"one another --socket",
+				"another mailkey daemon answers on %s: stop it first (or give this "
+				"one another --socket), then start this one again",
 				d->socket_path);
 		}
 		if (fd >= 0)
@@ -585,6 +585,11 @@ int mk_daemon_run(const struct mk_daemon_params *p, struct mk_error *err)
 		goto out;
 	}
 	record_socket(d);
+	if (d->n == 0)
+		mk_log(MK_LOG_WARN,
+		       "daemon: %s has no [account NAME] section: nothing to serve until one is added "
+		       "(then send SIGHUP)",
+		       d->config_path);
 	mk_log(MK_LOG_INFO, "daemon: listening on %s (%zu accounts, %u refresh workers, pid %ld)",
 	       d->socket_path, d->n, d->nworkers, (long)getpid());
 	sd_notify(0, "READY=1");
