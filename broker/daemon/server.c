@@ -121,6 +121,15 @@ static int sock_dir(struct mk_daemon *d, struct mk_error *err)
 		mk_error_errno(err, MK_ERR_IO, errno, "cannot use the socket's directory %s", dir);
 		goto out;
 	}
+	/* Anyone could swap the socket for one of theirs in a directory that
+	 * everyone may write without the sticky bit. */
+	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+		mk_error_set(err, MK_ERR_CONFIG,
+			     "the socket's directory %s is writable by everyone: choose a --socket in a "
+			     "directory of your own",
+			     dir);
+		goto out;
+	}
 	if (!made && !dir_is_dedicated(dir, d->socket_path, d->lock_path)) {
 		if (d->has_group)
 			mk_log(MK_LOG_WARN,

@@ -55,5 +55,11 @@ run "$work/new/sub"
 check "a directory the daemon makes is 0700 ($(stat -c %a "$work/new/sub" 2>/dev/null))" \
 	test "$(stat -c %a "$work/new/sub")" = 700
 stop
+# 4. A directory everyone may write, without the sticky bit: refused (78).
+mkdir -m 0777 "$work/open" && chmod 0777 "$work/open"
+"$MK" daemon --socket "$work/open/socket" 2>"$work/open.err"
+rc=$?
+check "a world-writable, non-sticky directory is refused with 78 ($rc)" test "$rc" = 78
+check "saying why" grep -q "writable by everyone" "$work/open.err"
 echo "sockdir.sh: $pass passed, $failn failed"
 [ "$failn" -eq 0 ]
