@@ -7,13 +7,12 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "broker/client/client.h"
 #include "broker/config/config.h"
 #include "broker/daemon/daemon.h"
 #include "broker/store/store.h"
 #include "cli/cli.h"
 #include "cli/cmd_util.h"
-#include "common/buf.h"
-#include "common/fsutil.h"
 
 static const char help[] =
 	"usage: mailkey daemon [--socket PATH] [--system] [--allow-group GROUP]\n\n"
@@ -28,24 +27,6 @@ static const char help[] =
 	"Signals: SIGHUP reloads the configuration; SIGTERM and SIGINT stop after in-flight\n"
 	"refreshes are stored. Exit 75 when another daemon already answers on the socket.\n"
 	"See `man mailkey-daemon`.\n";
-
-/* The user's default: $MAILKEY_SOCKET, $XDG_RUNTIME_DIR/mailkey/socket,
- * /run/user/UID/mailkey/socket (as broker/client's
- * mk_client_default_socket, which clients use to find us). */
-static char *user_socket(void)
-{
-	const char *env = getenv("MAILKEY_SOCKET"), *xdg = getenv("XDG_RUNTIME_DIR");
-	struct mk_buf b;
-
-	if (env != NULL && *env != '\0')
-		return strdup(env);
-	mk_buf_init(&b, PATH_MAX);
-	if (xdg != NULL && xdg[0] == '/')
-		mk_buf_addf(&b, "%s/mailkey/socket", xdg);
-	else
-		mk_buf_addf(&b, "/run/user/%lu/mailkey/socket", (unsigned long)getuid());
-	return b.len > 0 ? mk_buf_take(&b) : NULL;
-}
 
 int mk_cmd_daemon(struct mk_cli *cli, int argc, char **argv)
 {
@@ -80,7 +61,7 @@ int mk_cmd_daemon(struct mk_cli *cli, int argc, char **argv)
 	} else {
 		config = cli->config_path != NULL ? strdup(cli->config_path) : mk_config_default_path();
 		state = cli->state_dir != NULL ? strdup(cli->state_dir) : mk_store_default_dir();
-		def_sock = user_socket();
+		def_sock = mk_client_default_socket(); /* where clients look */
 	}
 	if (config == NULL || state == NULL || def_sock == NULL) {
 		fprintf(stderr, "mailkey daemon: out of memory\n");

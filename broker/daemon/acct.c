@@ -2,10 +2,12 @@
  * record, the refresh decisions (background, on demand, single flight), the
  * parked callers, and needs-consent with its notify repeats. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 
 #include "broker/daemon/daemon-private.h"
 #include "broker/daemon/sched.h"
@@ -71,7 +73,7 @@ struct dacct *mk_d_acct_find(struct mk_daemon *d, const char *name)
 
 static void set_error(struct dacct *ac, const char *msg)
 {
-	snprintf(ac->last_error, sizeof(ac->last_error), "%s", msg != NULL ? msg : "");
+	mk_error_fit(ac->last_error, sizeof(ac->last_error), msg != NULL ? msg : "");
 	ac->last_error_at = mk_d_now();
 }
 
@@ -110,7 +112,7 @@ static bool cache_set(struct dacct *ac, int found, const struct mk_tokens *t, co
 	ac->has_refresh = t->refresh_token != NULL;
 	ac->needs_consent = t->needs_consent;
 	if (t->last_error != NULL && t->needs_consent) {
-		snprintf(ac->last_error, sizeof(ac->last_error), "%s", t->last_error);
+		mk_error_fit(ac->last_error, sizeof(ac->last_error), t->last_error);
 		ac->last_error_at = t->last_error_at;
 	}
 	return changed;
@@ -146,10 +148,16 @@ static struct dacct *acct_new(const struct mk_account *a)
 }
 
 static void waiters_fail(struct mk_daemon *d, struct dacct *ac, int code, const char *msg);
+static void consent_msg(const struct dacct *ac, char *buf, size_t size);
 
 static void acct_free(struct mk_daemon *d, struct dacct *ac)
 {
 	waiters_fail(d, ac, 64, "the account was removed from the configuration");
+	/* Nobody would reap its notify_command any more. */
+	if (ac->notify_pid > 0) {
+		kill(-ac->notify_pid, SIGKILL);
+		waitpid(ac->notify_pid, NULL, 0);
+	}
 	mk_secret_free_str(ac->token);
 	free(ac->name);
 	free(ac);
@@ -170,8 +178,10 @@ void mk_d_acct_free_all(struct mk_daemon *d)
  * notify_interval. */
 static void consent_began(struct mk_daemon *d, struct dacct *ac)
 {
-	mk_log(MK_LOG_WARN, "daemon: account %s needs a new login: run `mailkey login %s` (%s)", ac->name,
-	       ac->name, ac->last_error[0] ? ac->last_error : "the grant was revoked or has expired");
+	char msg[1024];
+
+	consent_msg(ac, msg, sizeof(msg));
+	mk_log(MK_LOG_WARN, "daemon: %s", msg);
 	mk_d_event(d, "needs-consent", ac, ac->last_error);
 	ac->notify_next = mk_d_now();
 }
@@ -199,9 +209,8 @@ static int build(struct mk_daemon *d, struct mk_config *cfg, bool keep)
 			free(accts);
 			return -1;
 		} else {
-			bool was = false;
 			cache_read(d, ac);
-			if (ac->needs_consent && !was)
+			if (ac->needs_consent)
 				consent_began(d, ac);
 		}
 		accts[i] = ac;
@@ -254,6 +263,18 @@ int mk_d_reload(struct mk_daemon *d)
 		mk_log(MK_LOG_ERROR, "daemon: reload failed: out of memory");
 		mk_config_free(&cfg);
 		return -1;
+	}
+	if (d->socket_from_config &&
+	    (mk_config_socket(cfg) == NULL || strcmp(mk_config_socket(cfg), d->socket_path) != 0))
+		mk_log(MK_LOG_WARN,
+		       "daemon: the configuration names another socket: still listening on %s until "
+		       "a restart",
+		       d->socket_path);
+	{
+		const char *og = mk_config_allow_group(d->cfg), *ng = mk_config_allow_group(cfg);
+		if ((og == NULL) != (ng == NULL) || (og != NULL && strcmp(og, ng) != 0))
+			mk_log(MK_LOG_WARN, "daemon: allow_group changed in the configuration: it takes a "
+					    "restart");
 	}
 	mk_config_free(&d->cfg);
 	d->cfg = cfg;
@@ -343,15 +364,22 @@ void mk_d_unpark(struct dconn *c)
 	ac->nwaiters--;
 }
 
+/* The messages are built in a struct mk_error, which fits a long provider
+ * text by eliding its middle (never cutting the "what to do" at its end). */
 static void consent_msg(const struct dacct *ac, char *buf, size_t size)
 {
+	struct mk_error e;
+
 	if (!ac->found)
-		snprintf(buf, size, "account %s has no tokens yet: run `mailkey login %s`", ac->name,
-			 ac->name);
+		mk_error_set(&e, MK_ERR_CONSENT, "account %s has no tokens yet: run `mailkey login %s`",
+			     ac->name, ac->name);
 	else
-		snprintf(buf, size, "account %s needs a new login (%s): run `mailkey login %s`", ac->name,
-			 ac->last_error[0] ? ac->last_error : "the grant was revoked or has expired",
-			 ac->name);
+		mk_error_set(&e, MK_ERR_CONSENT, "account %s needs a new login (%s): run `mailkey login %s`",
+			     ac->name,
+			     ac->last_error[0] ? ac->last_error : "the grant was revoked or has expired",
+			     ac->name);
+	mk_error_hint_once(e.msg); /* the provider's text may say it too */
+	mk_error_fit(buf, size, e.msg);
 }
 
 /* Answer c and let it go on with its next requests. */
@@ -382,8 +410,11 @@ static bool servable(const struct dacct *ac, int64_t now)
 
 static void temp_msg(const struct dacct *ac, char *buf, size_t size)
 {
-	snprintf(buf, size, "account %s: no valid token now, try again later (%s)", ac->name,
-		 ac->last_error[0] ? ac->last_error : "the refresh failed");
+	struct mk_error e;
+
+	mk_error_set(&e, MK_ERR_TEMP, "account %s: no valid token now, try again later (%s)", ac->name,
+		     ac->last_error[0] ? ac->last_error : "the refresh failed");
+	mk_error_fit(buf, size, e.msg);
 }
 
 void mk_d_acct_ask(struct mk_daemon *d, struct dacct *ac, struct dconn *c, enum mk_dwait kind, bool fresh,
@@ -499,7 +530,10 @@ static void job_done(struct mk_daemon *d, struct mk_job *j)
 		}
 	} else if (j->err.cls == MK_ERR_CONSENT) {
 		ac->needs_consent = true;
-		set_error(ac, j->err.msg);
+		/* The record's last_error (the provider's words) is kept: the
+		 * broker's message adds only "refreshing ... failed". */
+		if (ac->last_error[0] == '\0')
+			set_error(ac, j->err.msg);
 		if (!was_consent)
 			consent_began(d, ac);
 	} else {
@@ -537,16 +571,17 @@ void mk_d_jobs_done(struct mk_daemon *d)
 void mk_d_store_changed(struct mk_daemon *d, const char *name)
 {
 	struct dacct *ac = mk_d_acct_find(d, name);
-	bool was_consent, changed;
+	bool was_consent, was_empty, changed;
 
 	if (ac == NULL)
 		return;
 	was_consent = ac->needs_consent || !ac->found;
+	was_empty = !ac->found;
 	changed = cache_read(d, ac);
 	if (changed)
 		mk_log(MK_LOG_DEBUG, "daemon: account %s: new tokens in the store", ac->name);
 	if (was_consent && !ac->needs_consent && ac->found && ac->token != NULL) {
-		mk_log(MK_LOG_INFO, "daemon: account %s logged in again", ac->name);
+		mk_log(MK_LOG_INFO, "daemon: account %s logged in%s", ac->name, was_empty ? "" : " again");
 		ac->failures = 0;
 		ac->retry_at = 0;
 		ac->last_error[0] = '\0';
@@ -570,10 +605,29 @@ void mk_d_store_changed_all(struct mk_daemon *d)
 		mk_d_store_changed(d, d->accts[i]->name);
 }
 
+/* The log's table of secrets only grows (common/log.h), and every token a
+ * worker loads is added: a daemon refreshing many accounts for months would
+ * fill it, and make every log line slower to redact. So now and then it is
+ * made again from what is current: the cached tokens and client secrets. */
+static void secrets_trim(struct mk_daemon *d, int64_t now)
+{
+	if (now < d->secrets_next)
+		return;
+	d->secrets_next = now + MK_D_SECRETS_TRIM;
+	mk_log_forget_secrets();
+	for (size_t i = 0; i < d->n; i++) {
+		mk_log_register_secret(d->accts[i]->token);
+		mk_log_register_secret(d->accts[i]->a->client_secret);
+	}
+}
+
 int64_t mk_d_tick(struct mk_daemon *d, int64_t now)
 {
 	int64_t next = MK_SCHED_NEVER;
 
+	if (d->secrets_next == 0)
+		d->secrets_next = now + MK_D_SECRETS_TRIM;
+	secrets_trim(d, now);
 	for (size_t i = 0; i < d->n; i++) {
 		struct dacct *ac = d->accts[i];
 		int64_t due;

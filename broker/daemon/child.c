@@ -110,12 +110,15 @@ void mk_d_notify_start(struct mk_daemon *d, struct dacct *ac)
 			ac->last_error[0] ? ac->last_error : "the grant was revoked or has expired") != 0 ||
 	    mk_buf_addf(&login, "MAILKEY_LOGIN_COMMAND=mailkey login %s", ac->name) != 0)
 		goto out;
+	mk_error_hint_once(reason.data);
+	mk_buf_truncate(&reason, strlen(reason.data));
 	/* One line of readable text: no control byte reaches the command. */
 	for (size_t i = 0; i < reason.len; i++)
 		if ((unsigned char)reason.data[i] < 0x20 || reason.data[i] == 0x7f)
 			reason.data[i] = ' ';
 	{
-		const char *add[] = { mk_buf_str(&acc), mk_buf_str(&reason), mk_buf_str(&login), NULL };
+		const char *add[] = { mk_buf_str(&acc), mk_buf_str(&reason), mk_buf_str(&login),
+				      "MAILKEY_EVENT=needs-consent", NULL };
 		envp = make_env(drop, add);
 	}
 	if (envp == NULL)

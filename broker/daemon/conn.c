@@ -309,11 +309,36 @@ void mk_d_answer_err(struct mk_daemon *d, struct dconn *c, struct dacct *ac, int
 		line_err(c, code, msg);
 		return;
 	}
-	/* Postfix defers (4.x) on TEMP and logs the reason: say which account
-	 * and where to look. */
-	snprintf(buf, sizeof(buf), "mailkey account %s: %s (see `mailkey status %s`)",
-		 ac != NULL ? ac->name : "?", msg, ac != NULL ? ac->name : "");
+	/* Postfix defers (4.x) on TEMP and logs the reason for its admin:
+	 * which account, and that `mailkey status` tells more. The mail
+	 * waits in Postfix's queue meanwhile. */
+	if (ac == NULL)
+		snprintf(buf, sizeof(buf), "mailkey: %.1000s", msg);
+	else if (code == 77)
+		snprintf(buf, sizeof(buf),
+			 "mailkey: account %s needs a new login: run `mailkey login %s` (`mailkey status %s` "
+			 "says why; mail is deferred until then)",
+			 ac->name, ac->name, ac->name);
+	else if (code == 75)
+		snprintf(buf, sizeof(buf),
+			 "mailkey: account %s has no valid token now; the daemon keeps retrying (`mailkey "
+			 "status %s` says why)",
+			 ac->name, ac->name);
+	else
+		snprintf(buf, sizeof(buf), "mailkey: account %s: %.700s (see `mailkey status %s`)", ac->name,
+			 msg, ac->name);
 	sockmap(c, "TEMP", buf);
+}
+
+/* What the loop waits for on c: input unless the client has shut its
+ * side, output while answers wait to be written. */
+static void set_events(struct mk_daemon *d, struct dconn *c)
+{
+	struct epoll_event ev = { 0 };
+
+	ev.events = (c->rdhup ? 0 : EPOLLIN | EPOLLRDHUP) | (c->want_out ? EPOLLOUT : 0);
+	ev.data.ptr = c;
+	epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
 int mk_d_conn_flush(struct mk_daemon *d, struct dconn *c)
@@ -337,16 +362,13 @@ int mk_d_conn_flush(struct mk_daemon *d, struct dconn *c)
 		mk_d_conn_drop(d, c, "more than 64 KiB of unread answers");
 		return -1;
 	}
-	if (c->closing && c->out.len == 0) {
+	if (c->closing && c->out.len == 0 && c->parked == NULL) {
 		mk_d_conn_drop(d, c, NULL);
 		return -1;
 	}
 	if ((c->out.len > 0) != c->want_out) {
-		struct epoll_event ev = { 0 };
 		c->want_out = c->out.len > 0;
-		ev.events = EPOLLIN | EPOLLRDHUP | (c->want_out ? EPOLLOUT : 0);
-		ev.data.ptr = c;
-		epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		set_events(d, c);
 	}
 	return 0;
 }
@@ -540,11 +562,19 @@ void mk_d_conn_io(struct mk_daemon *d, struct dconn *c, uint32_t events)
 			break;
 		}
 	}
-	if (eof || (events & (EPOLLHUP | EPOLLERR))) {
-		/* The client is gone (or half-closed): what it asked before is
-		 * still answered if it can be written now. */
-		if (c->parked != NULL || mk_d_conn_flush(d, c) == 0)
-			mk_d_conn_drop(d, c, NULL);
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		mk_d_conn_drop(d, c, NULL); /* gone both ways: nobody reads answers */
+		return;
+	}
+	if (eof) {
+		/* Half-closed (`printf 'MK1 token a\n' | socat ...`): what it
+		 * asked is still answered, even after a refresh, then closed. */
+		c->rdhup = true;
+		c->closing = true;
+		mk_buf_reset(&c->in);
+		set_events(d, c);
+		if (c->parked == NULL)
+			mk_d_conn_flush(d, c);
 		return;
 	}
 	mk_d_conn_flush(d, c);

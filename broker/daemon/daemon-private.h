@@ -25,6 +25,7 @@
 #define MK_D_NOTIFY_TIMEOUT 10	     /* notify_command is killed after this (seconds) */
 #define MK_D_ACCEPT_PAUSE_MS 250     /* no fd for a new connection: accept again after this */
 #define MK_D_RETRY_MIN 5	     /* an ask after expiry retries a failed refresh at most this often */
+#define MK_D_SECRETS_TRIM 600	     /* seconds between rebuilds of the log's secret table */
 #define MK_D_SHORT_LEFT 5	     /* a token with less left is not handed out during a refresh */
 
 enum mk_dstate {
@@ -54,6 +55,7 @@ struct dconn {
 	bool closing;  /* close once out is written */
 	bool overflow; /* answers not read: drop */
 	bool dead;     /* dropped; freed after this batch of events */
+	bool rdhup;    /* the client shut its side: answer, then close */
 	bool want_out; /* EPOLLOUT armed */
 	bool in_idle;  /* in the idle list */
 	struct mk_buf in, out;
@@ -77,7 +79,7 @@ struct dacct {
 	char *token; /* secret; NULL = none */
 	int64_t obtained_at, expires_at;
 	bool has_refresh, needs_consent, found;
-	char last_error[512];
+	char last_error[MK_ERROR_MSG_SIZE];
 	int64_t last_error_at;
 	uint64_t serial; /* bumped whenever token changes */
 	/* Refreshing. */
@@ -109,6 +111,7 @@ struct mk_daemon {
 	int wd_accounts, wd_queue;
 	struct mk_pool *pool;
 	bool has_group;
+	bool socket_from_config; /* the path is the config's `socket` */
 	gid_t allow_gid;
 	char *group_name;
 	bool stopping;
@@ -121,6 +124,7 @@ struct mk_daemon {
 	int64_t queue_next; /* 0 = nothing scheduled */
 	unsigned long queue_runs;
 	int64_t started_at;
+	int64_t secrets_next; /* next secrets_trim */
 	unsigned nworkers;
 };
 

@@ -1,6 +1,7 @@
 #include "broker/daemon/pool.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,8 @@ struct mk_pool {
 	struct mk_job *head, *tail;   /* queued */
 	struct mk_job *dhead, *dtail; /* done */
 	bool stop;
-	uint64_t gen; /* configuration generation */
+	bool keep_handles; /* a key_command: do not run it for every refresh */
+	uint64_t gen;	   /* configuration generation */
 	int efd;
 	unsigned n;
 	struct worker *w;
@@ -95,6 +97,7 @@ static void *worker_main(void *arg)
 	for (;;) {
 		struct mk_job *j;
 		uint64_t gen, one = 1;
+		bool idle;
 
 		pthread_mutex_lock(&p->mu);
 		while (!p->stop && p->head == NULL)
@@ -127,7 +130,15 @@ static void *worker_main(void *arg)
 		else
 			p->dhead = j;
 		p->dtail = j;
+		idle = p->head == NULL;
 		pthread_mutex_unlock(&p->mu);
+		/* An idle worker keeps no copy of the configuration (with many
+		 * accounts, each copy is as big as the loop's cache): the next
+		 * refresh opens one again, cheap unless a key_command must run. */
+		if (idle && !p->keep_handles) {
+			mk_broker_free(&w->b);
+			malloc_trim(0);
+		}
 		if (write(p->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 			mk_log(MK_LOG_ERROR, "daemon: cannot wake the loop: %s", strerror(errno));
 	}
@@ -135,7 +146,8 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int mk_pool_new(const struct mk_broker_params *bp, unsigned n, struct mk_pool **r, struct mk_error *err)
+int mk_pool_new(const struct mk_broker_params *bp, unsigned n, bool keep_handles, struct mk_pool **r,
+		struct mk_error *err)
 {
 	struct mk_pool *p = calloc(1, sizeof(*p));
 
@@ -144,6 +156,7 @@ int mk_pool_new(const struct mk_broker_params *bp, unsigned n, struct mk_pool **
 		return mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 	p->bp = *bp;
 	p->bp.daemon_mode = true;
+	p->keep_handles = keep_handles;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

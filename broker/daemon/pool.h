@@ -27,9 +27,11 @@ struct mk_job {
 
 struct mk_pool;
 
-/* Start n threads. The params' strings must outlive the pool. Errors:
- * MK_ERR_INTERNAL. */
-int mk_pool_new(const struct mk_broker_params *bp, unsigned n, struct mk_pool **r, struct mk_error *err);
+/* Start n threads. The params' strings must outlive the pool. A worker
+ * closes its broker handle when nothing is queued, unless keep_handles
+ * (opening one runs the store's key_command). Errors: MK_ERR_INTERNAL. */
+int mk_pool_new(const struct mk_broker_params *bp, unsigned n, bool keep_handles, struct mk_pool **r,
+		struct mk_error *err);
 /* Stop taking jobs, let the running ones finish (their store writes
  * complete), join the threads, drop what was queued. */
 void mk_pool_free(struct mk_pool **p);

@@ -284,11 +284,18 @@ static int on_signal(struct mk_daemon *d)
 		case SIGCHLD:
 			mk_d_children_reap(d);
 			break;
-		default:
-			mk_log(MK_LOG_INFO, "daemon: %s: stopping (in-flight refreshes finish first)",
-			       strsignal((int)si.ssi_signo));
+		default: {
+			size_t busy = 0;
+			for (size_t i = 0; i < d->n; i++)
+				busy += d->accts[i]->in_flight;
+			mk_log(MK_LOG_INFO, "daemon: %s: stopping (%zu refresh(es) in flight finish first)",
+			       si.ssi_signo == SIGTERM	? "SIGTERM"
+			       : si.ssi_signo == SIGINT ? "SIGINT"
+							: "SIGQUIT",
+			       busy);
 			stop = 1;
 			break;
+		}
 		}
 	}
 	return stop;
@@ -359,6 +366,7 @@ static int setup(struct mk_daemon *d, const struct mk_daemon_params *p, struct m
 		mk_log_register_secret(a->client_secret);
 	}
 	sock = p->socket_path != NULL ? p->socket_path : mk_config_socket(d->cfg);
+	d->socket_from_config = p->socket_path == NULL && sock != NULL;
 	if (sock == NULL)
 		sock = p->default_socket;
 	if (sock == NULL || *sock == '\0')
@@ -425,7 +433,7 @@ static int setup(struct mk_daemon *d, const struct mk_daemon_params *p, struct m
 	bp.cafile = d->cafile;
 	bp.daemon_mode = true;
 	d->nworkers = p->workers > 0 ? p->workers : 4;
-	if (mk_pool_new(&bp, d->nworkers, &d->pool, err) != 0)
+	if (mk_pool_new(&bp, d->nworkers, mk_config_key_command(d->cfg) != NULL, &d->pool, err) != 0)
 		return -1;
 	if (add_fd(d, d->lfd, TAG_LISTEN) != 0 || add_fd(d, d->sigfd, TAG_SIGNAL) != 0 ||
 	    add_fd(d, d->tfd, TAG_TIMER) != 0 || add_fd(d, d->inofd, TAG_INOTIFY) != 0 ||

@@ -25,6 +25,8 @@ seed() { # account client -> stores a fresh grant from the provider
 		"$(json '["expires_in"]' <"$work/grant.json")"
 }
 account short "$MK_SHORT_CLIENT_ID" "smtp = localhost:$MK_SMTP_PORT
+smtp_tls = starttls
+mech = xoauth2
 relay_key = short-relay"
 check "a grant for the 20-second client is stored" seed short "$MK_SHORT_CLIENT_ID"
 "$MK" daemon --socket "$sock" 2>"$work/daemon.log" &
@@ -42,6 +44,29 @@ check "socketmap relay by [host]:port" test "$(q --sockmap "relay [localhost]:$M
 check "socketmap relay by relay_key" test "$(q --sockmap "relay short-relay")" = "OK $MK_USER1:$t1"
 check "socketmap relay with no match: NOTFOUND" test "$(q --sockmap "relay [smtp.example.org]:587")" = "NOTFOUND "
 check "socketmap of an unknown map: PERM" sh -c "python3 '$here/mkd.py' '$sock' --sockmap 'nosuch k' | grep -q '^PERM '"
+
+# mailkey itself finds the daemon ($MAILKEY_SOCKET) and gets the same token.
+export MAILKEY_SOCKET=$sock
+check "mailkey token prints a token the daemon serves too" \
+	test "$("$MK" token short)" = "$(q "MK1 token short" | sed -n 's/^OK //p')"
+
+# A queued message is sent by the daemon's queue run at once.
+u=$(date +%s%N)
+printf 'From: %s\nSubject: dq %s\n\nqueued while the daemon runs\n' "$MK_USER1" "$u" |
+	"$MK" send --queue --account short "$MK_USER2"
+check "send --queue exits 0" test $? = 0
+check "the daemon starts a queue run" wait_log "queue run started" 10
+check "and it ends with exit 0" wait_log "queue run ended (exit 0)" 30
+check "the queue is empty" test -z "$(ls "$MAILKEY_STATE_DIR/queue/new")"
+delivered() {
+	local i
+	for i in $(seq 1 100); do
+		grep -qs "^Subject: dq $u" "$MK_MAIL_ROOT/$MK_USER2/Maildir/new/"* && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "the message arrived" delivered
 
 # A second daemon on the same socket: 75, and the first still answers.
 "$MK" daemon --socket "$sock" 2>"$work/second.err"
