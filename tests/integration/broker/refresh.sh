@@ -73,7 +73,11 @@ account alice "$MK_CLIENT_ID"
 BROWSER=$(browser approve "$work/page2.json") "$MK" login alice --timeout 60 2>/dev/null
 check "login of a second account" test $? = 0
 ta=$("$MK" token alice)
-sum=$(sha256sum "$MAILKEY_STATE_DIR/accounts/alice.tok")
+# Before a refresh the record is written back once as it is (the store must
+# take a write before the provider rotates anything), so compare what it
+# holds, not its bytes.
+held() { "$build/tests/tools/mk-store-show" --token "$MAILKEY_STATE_DIR" alice; "$build/tests/tools/mk-store-show" "$MAILKEY_STATE_DIR" alice; }
+sum=$(held 2>&1 | sha256sum)
 kill -TERM "$(awk '$1=="op"{print $2}' "$work/srv/pids")"
 op_down() { ! curl -s -o /dev/null --max-time 1 "$MK_OP_ISSUER/.well-known/openid-configuration"; }
 for _ in $(seq 1 50); do op_down && break; sleep 0.1; done
@@ -82,7 +86,7 @@ check "the provider is down" op_down
 rc=$?
 check "token endpoint down gives exit 75 (got $rc)" test $rc = 75
 check "the message says what failed" grep -q "cannot reach" "$work/down.err"
-check "the store is untouched" test "$(sha256sum "$MAILKEY_STATE_DIR/accounts/alice.tok")" = "$sum"
+check "the store holds the same tokens and no new error" test "$(held 2>&1 | sha256sum)" = "$sum"
 check "the current token is still handed out" test "$("$MK" token alice)" = "$ta"
 check "no secret in any error output" sh -c "! grep -qF -e '$t3' -e '$ta' '$work'/*.err"
 finish
