@@ -59,6 +59,8 @@ static int add_clean(struct mk_buf *out, const char *s, size_t len)
 {
 	size_t start = 0;
 
+	if (len == 0)
+		return 0; /* s may be NULL then, and NULL + 0 is undefined */
 	for (size_t i = 0; i < len; i++) {
 		if (!is_ctl((unsigned char)s[i]))
 			continue;
