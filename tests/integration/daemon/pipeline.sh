@@ -4,19 +4,7 @@
 # buffer gets every answer, in order; a client that never reads is dropped
 # for its 64 KiB of unread answers (not for a "request too long"), and
 # other clients are served meanwhile. No server is needed (ping only).
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../../.." && pwd)
-build=${MK_BUILD_DIR:-$top/build}
-MK=$build/cli/mailkey
-work=$(mktemp -d /tmp/mk-dpipe.XXXXXX)
-pass=0 failn=0
-ok() { echo "ok   - $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL - $1"; failn=$((failn + 1)); }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
-dpid=
-cleanup() { [ -n "$dpid" ] && kill "$dpid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-export MAILKEY_CONFIG=$work/config MAILKEY_STATE_DIR=$work/state
+. "$(dirname "$0")/bare.sh" pipe
 printf '[account a]\nprovider = generic\nissuer = http://127.0.0.1:9\nuser = a@example.test\nclient_id = x\n' >"$MAILKEY_CONFIG"
 sock=$work/run/socket
 "$MK" daemon --socket "$sock" 2>"$work/daemon.log" &
@@ -71,5 +59,4 @@ wait "$dpid"
 rc=$?
 dpid=
 check "SIGTERM: exit 0 (got $rc)" test "$rc" = 0
-echo "$(basename "$0"): $pass passed, $failn failed"
-[ "$failn" -eq 0 ]
+finish

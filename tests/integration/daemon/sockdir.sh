@@ -4,19 +4,7 @@
 # --socket in a directory with other files ($HOME, a work directory) leaves
 # that directory's mode alone; the socket itself is still 0600 and answers.
 # No server is needed (ping only).
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../../.." && pwd)
-build=${MK_BUILD_DIR:-$top/build}
-MK=$build/cli/mailkey
-work=$(mktemp -d /tmp/mk-dsockdir.XXXXXX)
-pass=0 failn=0
-ok() { echo "ok   - $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL - $1"; failn=$((failn + 1)); }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
-dpid=
-cleanup() { [ -n "$dpid" ] && kill "$dpid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-export MAILKEY_CONFIG=$work/config MAILKEY_STATE_DIR=$work/state
+. "$(dirname "$0")/bare.sh" sockdir
 printf '[account a]\nprovider = generic\nissuer = http://127.0.0.1:9\nuser = a@example.test\nclient_id = x\n' >"$MAILKEY_CONFIG"
 ping() { python3 - "$1" <<'PY'
 import socket, sys
@@ -61,5 +49,4 @@ mkdir -m 0777 "$work/open" && chmod 0777 "$work/open"
 rc=$?
 check "a world-writable, non-sticky directory is refused with 78 ($rc)" test "$rc" = 78
 check "saying why" grep -q "writable by everyone" "$work/open.err"
-echo "sockdir.sh: $pass passed, $failn failed"
-[ "$failn" -eq 0 ]
+finish

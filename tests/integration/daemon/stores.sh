@@ -5,18 +5,7 @@
 # command of store A finds its daemon through STATE/daemon.socket with no
 # MAILKEY_SOCKET set, and a stopped daemon delays it by seconds only. No server is needed: the token endpoint is a closed
 # port, so every refresh fails for a passing reason.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../../.." && pwd)
-build=${MK_BUILD_DIR:-$top/build}
-MK=$build/cli/mailkey
-work=$(mktemp -d /tmp/mk-dstores.XXXXXX)
-pass=0 failn=0
-ok() { echo "ok   - $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL - $1"; failn=$((failn + 1)); }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
-dpid=
-cleanup() { [ -n "$dpid" ] && kill "$dpid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+. "$(dirname "$0")/bare.sh" stores
 unset MAILKEY_SOCKET
 export XDG_RUNTIME_DIR=$work/run MAILKEY_CONFIG=$work/config
 mkdir -m 0700 "$work/run"
@@ -59,5 +48,4 @@ check "within 15 s ($ms ms), not after the 90 s timeout" test "$ms" -lt 15000
 kill "$dpid" && wait "$dpid"
 dpid=
 check "a stopped daemon removes its record" test ! -e "$work/A/daemon.socket"
-echo "stores.sh: $pass passed, $failn failed"
-[ "$failn" -eq 0 ]
+finish
