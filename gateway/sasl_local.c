@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/base64.h"
 #include "common/buf.h"
@@ -25,6 +26,15 @@ static int decode(const char *b64, size_t len, struct mk_buf *out, struct mk_err
 		return mk_error_set(err, MK_ERR_DATA, "SASL response is not valid base64");
 	}
 	return 0;
+}
+
+enum gw_sasl_mech gw_sasl_mech_parse(const char *s, size_t len)
+{
+	if (len == 5 && strncasecmp(s, "PLAIN", 5) == 0)
+		return GW_SASL_MECH_PLAIN;
+	if (len == 5 && strncasecmp(s, "LOGIN", 5) == 0)
+		return GW_SASL_MECH_LOGIN;
+	return GW_SASL_MECH_OTHER;
 }
 
 static char *dup_secret(const char *p, size_t n)

@@ -17,6 +17,14 @@
  * are far shorter; the cap keeps a hostile client's line cheap). */
 #define GW_SASL_MAX 1024
 
+/* The mechanisms the gateway offers its clients. */
+enum gw_sasl_mech { GW_SASL_MECH_PLAIN = 0, GW_SASL_MECH_LOGIN, GW_SASL_MECH_OTHER };
+
+/* The mechanism named by s[0..len), compared case-insensitively (RFC 4422
+ * §3.1 names are upper case; some clients send "auth plain"). Anything
+ * else, the empty name included, is GW_SASL_MECH_OTHER. */
+enum gw_sasl_mech gw_sasl_mech_parse(const char *s, size_t len);
+
 /* Decode a base64 SASL PLAIN message into user and pass (heap secrets, mk_secret_free_str). MK_ERR_DATA for bad base64/format, authzid != authcid (an empty authzid is fine), NULs inside, over 1024 bytes. */
 /* Returns 0 with *user_r and *pass_r set (both non-empty, free of CR, LF
  * and NUL), or -1 (MK_ERR_DATA as above, MK_ERR_INTERNAL out of memory)

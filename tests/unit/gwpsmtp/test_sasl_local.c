@@ -243,12 +243,26 @@ static void test_bounded(void **state)
 	mk_secret_free_str(out);
 }
 
+static void test_mech(void **state)
+{
+	(void)state;
+	assert_int_equal(gw_sasl_mech_parse("PLAIN", 5), GW_SASL_MECH_PLAIN);
+	assert_int_equal(gw_sasl_mech_parse("plain", 5), GW_SASL_MECH_PLAIN);
+	assert_int_equal(gw_sasl_mech_parse("Login", 5), GW_SASL_MECH_LOGIN);
+	assert_int_equal(gw_sasl_mech_parse("PLAINX", 5), GW_SASL_MECH_PLAIN); /* len bounds it */
+	assert_int_equal(gw_sasl_mech_parse("PLAINX", 6), GW_SASL_MECH_OTHER);
+	assert_int_equal(gw_sasl_mech_parse("PLAI", 4), GW_SASL_MECH_OTHER);
+	assert_int_equal(gw_sasl_mech_parse("XOAUTH2", 7), GW_SASL_MECH_OTHER);
+	assert_int_equal(gw_sasl_mech_parse("", 0), GW_SASL_MECH_OTHER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_table), cmocka_unit_test(test_plain_cap),
 		cmocka_unit_test(test_plain_huge),  cmocka_unit_test(test_login_table),
 		cmocka_unit_test(test_login_cap),   cmocka_unit_test(test_bounded),
+		cmocka_unit_test(test_mech),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
