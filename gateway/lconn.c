@@ -436,6 +436,29 @@ int gw_lconn_read_some(struct gw_lconn *c, void *p, size_t cap, size_t *n, struc
 	return 0;
 }
 
+int gw_lconn_write_some(struct gw_lconn *c, const void *p, size_t len, size_t *n, struct mk_error *err)
+{
+	*n = 0;
+	if (len > 65536)
+		len = 65536;
+	if (c->is_tls) {
+		int k = mbedtls_ssl_write(&c->ssl, p, len);
+		if (k == MBEDTLS_ERR_SSL_WANT_WRITE || k == MBEDTLS_ERR_SSL_WANT_READ)
+			return 0;
+		if (k <= 0)
+			return mk_error_set(err, MK_ERR_CONN, "the connection to %s broke while sending", c->peer);
+		*n = (size_t)k;
+	} else {
+		ssize_t k = send(c->fd, p, len, MSG_NOSIGNAL);
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return 0;
+		if (k < 0)
+			return mk_error_errno(err, MK_ERR_CONN, errno, "sending to %s", c->peer);
+		*n = (size_t)k;
+	}
+	return 0;
+}
+
 void gw_lconn_free(struct gw_lconn **cp)
 {
 	struct gw_lconn *c = *cp;

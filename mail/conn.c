@@ -46,17 +46,18 @@ struct mk_conn {
 	unsigned char ip[16]; /* the host as an address, when it is an IP literal */
 	size_t ip_len;	      /* 4, 16, or 0 for a name */
 	bool ip_mismatch;     /* the peer's certificate does not list ip */
+	bool nowait;	      /* inside mk_conn_write_some: a full socket is WANT_WRITE */
 };
 
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
 	struct mk_conn *c = ctx;
-	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL | (c->nowait ? MSG_DONTWAIT : 0));
 
 	if (n >= 0)
 		return (int)n;
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
-		return MBEDTLS_ERR_SSL_TIMEOUT;
+		return c->nowait ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_SSL_TIMEOUT;
 	return errno == EINTR ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
@@ -480,7 +481,77 @@ bool mk_conn_is_tls(const struct mk_conn *c)
 
 size_t mk_conn_pending(const struct mk_conn *c)
 {
-	return c->rbuf.len;
+	return c->rbuf.len + (c->tls ? mbedtls_ssl_get_bytes_avail(&c->ssl) : 0);
+}
+
+int mk_conn_fd(const struct mk_conn *c)
+{
+	return c->fd;
+}
+
+int mk_conn_read_some(struct mk_conn *c, void *p, size_t cap, size_t *n, struct mk_error *err)
+{
+	int k;
+
+	*n = 0;
+	if (cap == 0)
+		return 0;
+	if (c->rbuf.len > 0) {
+		size_t take = c->rbuf.len < cap ? c->rbuf.len : cap;
+		memcpy(p, c->rbuf.data, take);
+		mk_buf_consume(&c->rbuf, take);
+		*n = take;
+		return 0;
+	}
+	if (cap > 65536)
+		cap = 65536; /* the count must fit the int Mbed TLS returns */
+	for (;;) {
+		if (c->tls) {
+			k = mbedtls_ssl_read(&c->ssl, p, cap);
+			if (k == MBEDTLS_ERR_SSL_WANT_READ || k == MBEDTLS_ERR_SSL_WANT_WRITE)
+				continue;
+			if (k == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
+				k = 0;
+		} else {
+			ssize_t r = recv(c->fd, p, cap, 0);
+			if (r < 0 && errno == EINTR)
+				continue;
+			k = r < 0 ? ((errno == EAGAIN || errno == EWOULDBLOCK) ? MBEDTLS_ERR_SSL_TIMEOUT : -1)
+				  : (int)r;
+		}
+		break;
+	}
+	if (k == MBEDTLS_ERR_SSL_TIMEOUT)
+		return mk_error_set(err, MK_ERR_CONN, "%s did not answer in time", c->host);
+	if (k < 0)
+		return mk_error_set(err, MK_ERR_CONN, "reading from %s failed", c->host);
+	*n = (size_t)k;
+	return 0;
+}
+
+int mk_conn_write_some(struct mk_conn *c, const void *p, size_t len, size_t *n, struct mk_error *err)
+{
+	int w;
+
+	*n = 0;
+	if (len > 65536)
+		len = 65536;
+	if (c->tls) {
+		c->nowait = true;
+		w = mbedtls_ssl_write(&c->ssl, p, len);
+		c->nowait = false;
+		if (w == MBEDTLS_ERR_SSL_WANT_WRITE || w == MBEDTLS_ERR_SSL_WANT_READ)
+			return 0;
+	} else {
+		ssize_t k = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return 0;
+		w = k < 0 ? -1 : (int)k;
+	}
+	if (w <= 0)
+		return mk_error_set(err, MK_ERR_CONN, "the connection to %s broke while sending", c->host);
+	*n = (size_t)w;
+	return 0;
 }
 
 void mk_conn_free(struct mk_conn **cp)
