@@ -52,6 +52,7 @@ MK_CLI_CMD(append);
 MK_CLI_CMD(import);
 MK_CLI_CMD(queue);
 MK_CLI_CMD(daemon);
+MK_CLI_CMD(gateway);
 #undef MK_CLI_CMD
 
 #endif

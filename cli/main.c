@@ -33,6 +33,7 @@ static const struct {
 	{ "import", mk_cmd_import, "store tokens from mutt_oauth2, sasl-xoauth2 or JSON (stdin)" },
 	{ "queue", mk_cmd_queue, "list the outgoing queue; `queue run` sends it" },
 	{ "daemon", mk_cmd_daemon, "run the resident service: fresh tokens on a socket, Postfix socketmap" },
+	{ "gateway", mk_cmd_gateway, "local IMAP/POP3/SMTP for password-only programs (app passwords)" },
 };
 
 static void usage(FILE *fp)

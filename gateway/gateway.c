@@ -1,6 +1,7 @@
 /* The gateway: bind the [gateway] listeners, one accept thread polling them
  * (and a stop eventfd, and inotify on the app-password file), one thread
  * per connection (session.c). */
+#define _GNU_SOURCE /* accept4 */
 #include "gateway/gateway.h"
 
 #include <arpa/inet.h>
