@@ -24,7 +24,7 @@ expect78() { # description gateway-lines needle [command...]
 }
 P=$(freeport)
 expect78 "config check: a non-loopback listener" "imap = 0.0.0.0:$P" "remote = yes" config check
-check "... naming the file and line" grep -q "config:8:" "$work/out"
+check "... naming the file and line" grep -q "config:10: imap = 0.0.0.0" "$work/out"
 expect78 "mailkey gateway: a non-loopback listener" "imap = 0.0.0.0:$P" "remote = yes" gateway
 expect78 "mailkey daemon: a bad [gateway]" "smtp = 127.0.0.1:99999" "from 1 to 65535" daemon --socket "$SOCK"
 expect78 "config check: an unknown account" "imap = 127.0.0.1:$P nobody" "no [account nobody]" config check

@@ -60,6 +60,7 @@ PB=$(pw bobo python)
 PN=$(pw nogrant python)
 check "app passwords made (${#PA} ${#PB} ${#PN} characters)" test -n "$PA" -a -n "$PB" -a -n "$PN"
 store_before=$("$build/tests/tools/mk-store-show" "$MAILKEY_STATE_DIR" alice; "$build/tests/tools/mk-store-show" --token "$MAILKEY_STATE_DIR" alice)
+check "the store holds alice's token (${#store_before} bytes shown)" grep -qF "$(cat "$work/tok.alice")" <<<"$store_before"
 
 start_daemon
 check "the daemon (with the gateway) answers ping" test $? = 0
