@@ -33,7 +33,8 @@ int mk_cmd_config(struct mk_cli *cli, int argc, char **argv)
 	mk_error_init(&err);
 	/* [gateway] is checked by gateway/, after the rest parsed (its
 	 * listeners may name accounts). */
-	if (mk_config_load(path, &problems, &cfg, &err) != 0 || gw_config_parse(cfg, &problems, &gw, &err) != 0) {
+	if (mk_config_load(path, &problems, &cfg, &err) != 0 ||
+	    gw_config_parse(cfg, &problems, &gw, &err) != 0) {
 		if (problems.len > 0)
 			fputs(mk_buf_str(&problems), stderr);
 		else

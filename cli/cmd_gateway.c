@@ -58,7 +58,8 @@ static int load(const char *path, struct mk_config **cfg, struct gw_config **gc)
 
 	mk_buf_init(&problems, 1 << 16);
 	mk_error_init(&err);
-	if (mk_config_load(path, &problems, cfg, &err) != 0 || gw_config_parse(*cfg, &problems, gc, &err) != 0) {
+	if (mk_config_load(path, &problems, cfg, &err) != 0 ||
+	    gw_config_parse(*cfg, &problems, gc, &err) != 0) {
 		fputs(problems.len > 0 ? mk_buf_str(&problems) : err.msg, stderr);
 		if (problems.len == 0)
 			fputc('\n', stderr);
@@ -98,7 +99,7 @@ static int cmd_ca(struct mk_cli *cli)
 		rc = EX_OSERR;
 		goto out;
 	}
-	sprintf(dir, "%s/gateway", state);
+	snprintf(dir, strlen(state) + sizeof("/gateway"), "%s/gateway", state);
 	if (mk_fs_mkdir_p(state, 0700, 0, &err) != 0 ||
 	    gw_tls_ensure(dir, (const char *const *)gc->names, &tls, &err) != 0 ||
 	    mk_fs_read_file(gw_tls_ca_file(tls), &pem, &err) != 0) {
@@ -161,7 +162,8 @@ static int gateway_only(struct mk_cli *cli, const char *config, const char *stat
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			mk_log(MK_LOG_INFO, "gateway: SIGHUP: restart the gateway to apply [gateway] changes");
+			mk_log(MK_LOG_INFO,
+			       "gateway: SIGHUP: restart the gateway to apply [gateway] changes");
 			continue;
 		}
 		break;
@@ -203,7 +205,8 @@ int mk_cmd_gateway(struct mk_cli *cli, int argc, char **argv)
 		for (int i = 1; i < argc; i++)
 			if (strcmp(argv[i], "--system") != 0) {
 				fprintf(stderr,
-					"mailkey gateway: a daemon already serves this store (%s): '%s' is its "
+					"mailkey gateway: a daemon already serves this store (%s): '%s' is "
+					"its "
 					"option; give it to `mailkey daemon`\n",
 					sock, argv[i]);
 				rc = EX_USAGE;

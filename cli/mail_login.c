@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "gateway/acct_open.h"
 #include "common/secret.h"
+#include "gateway/acct_open.h"
 
 /* The shared part (connection parameters, mechanism) is the gateway's too. */
 enum proto { IMAP = GW_IMAP, POP3 = GW_POP3, SMTP = GW_SMTP };

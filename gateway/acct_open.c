@@ -35,10 +35,11 @@ static void conn_params(const struct mk_account *a, enum gw_proto p, const char 
 int gw_acct_open(const struct mk_account *a, enum gw_proto p, const char *cafile, bool any_mech,
 		 const char *token, void **r, bool *expired, struct mk_error *err)
 {
-	const struct mk_sasl_mech *mech = a->mech == MK_MECH_XOAUTH2 ? &mk_sasl_xoauth2 : &mk_sasl_oauthbearer;
-	const struct mk_sasl_mech *alt = !any_mech ? NULL
-				       : a->mech == MK_MECH_XOAUTH2 ? &mk_sasl_oauthbearer
-								    : &mk_sasl_xoauth2;
+	const struct mk_sasl_mech *mech =
+		a->mech == MK_MECH_XOAUTH2 ? &mk_sasl_xoauth2 : &mk_sasl_oauthbearer;
+	const struct mk_sasl_mech *alt = !any_mech		      ? NULL
+					 : a->mech == MK_MECH_XOAUTH2 ? &mk_sasl_oauthbearer
+								      : &mk_sasl_xoauth2;
 
 	switch (p) {
 	case GW_IMAP: {

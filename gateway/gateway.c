@@ -83,15 +83,17 @@ static int bind_one(struct mk_gateway *g, struct gw_listener *l, struct mk_error
 	if (bind(l->fd, (struct sockaddr *)&sa, len) != 0 || listen(l->fd, 128) != 0) {
 		e = errno;
 		if (e == EADDRINUSE)
-			return mk_error_set(err, MK_ERR_CONFIG,
-					    "%s:%u: [gateway] %s = %s: another program already listens on "
-					    "port %u (another gateway, a mail server?): stop it or choose another port",
-					    mk_config_path(g->config), c->line, c->key, a, c->port);
+			return mk_error_set(
+				err, MK_ERR_CONFIG,
+				"%s:%u: [gateway] %s = %s: another program already listens on "
+				"port %u (another gateway, a mail server?): stop it or choose another port",
+				mk_config_path(g->config), c->line, c->key, a, c->port);
 		if (e == EACCES)
-			return mk_error_set(err, MK_ERR_CONFIG,
-					    "%s:%u: [gateway] %s = %s: port %u needs privileges: choose a port "
-					    "above 1023",
-					    mk_config_path(g->config), c->line, c->key, a, c->port);
+			return mk_error_set(
+				err, MK_ERR_CONFIG,
+				"%s:%u: [gateway] %s = %s: port %u needs privileges: choose a port "
+				"above 1023",
+				mk_config_path(g->config), c->line, c->key, a, c->port);
 		if (e == EADDRNOTAVAIL)
 			return mk_error_set(err, MK_ERR_CONFIG,
 					    "%s:%u: [gateway] %s = %s: no interface of this machine has that "
@@ -113,7 +115,8 @@ static void refuse(const struct gw_listener *l, int fd)
 	};
 
 	if (!l->cfg.implicit_tls) {
-		ssize_t n = send(fd, msg[l->cfg.proto], strlen(msg[l->cfg.proto]), MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n =
+			send(fd, msg[l->cfg.proto], strlen(msg[l->cfg.proto]), MSG_NOSIGNAL | MSG_DONTWAIT);
 		(void)n;
 	}
 	close(fd);
@@ -147,8 +150,8 @@ static void accept_one(struct mk_gateway *g, struct gw_listener *l, bool *pause)
 	}
 	peer_text(&ss, peer, sizeof(peer));
 	if (!gw_limit_conn_open(g->limit, peer)) {
-		mk_log(MK_LOG_INFO, "gateway: %s %s: refused: too many connections", gw_proto_name(l->cfg.proto),
-		       peer);
+		mk_log(MK_LOG_INFO, "gateway: %s %s: refused: too many connections",
+		       gw_proto_name(l->cfg.proto), peer);
 		refuse(l, fd);
 		return;
 	}
@@ -215,7 +218,8 @@ void mk_gateway_passwords_changed(struct mk_gateway *g)
 	pthread_mutex_lock(&g->mu);
 	for (struct gw_session *s = g->sessions; s != NULL; s = s->next)
 		if (s->logged_in && !gw_apppass_exists(g->state_dir, s->account, s->pwname)) {
-			mk_log(MK_LOG_INFO, "gateway: app password %s of %s was revoked: closing its session from %s",
+			mk_log(MK_LOG_INFO,
+			       "gateway: app password %s of %s was revoked: closing its session from %s",
 			       s->pwname, s->account, s->peer);
 			if (write(s->cancelfd, &one, sizeof(one)) < 0)
 				shutdown(s->fd, SHUT_RDWR);
@@ -232,7 +236,7 @@ static int load_tls(struct mk_gateway *g, struct mk_error *err)
 		return gw_tls_load(g->gc->cert, g->gc->key, &g->tls, err);
 	if ((dir = malloc(strlen(g->state_dir) + sizeof("/gateway"))) == NULL)
 		return mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
-	sprintf(dir, "%s/gateway", g->state_dir);
+	snprintf(dir, strlen(g->state_dir) + sizeof("/gateway"), "%s/gateway", g->state_dir);
 	rc = gw_tls_ensure(dir, (const char *const *)g->gc->names, &g->tls, err);
 	free(dir);
 	return rc;
@@ -334,8 +338,9 @@ int mk_gateway_start(const struct mk_gateway_params *p, struct mk_gateway **r, s
 	for (size_t i = 0; i < g->nl; i++) {
 		char a[64];
 		mk_log(MK_LOG_INFO, "gateway: %s on %s%s%s%s", g->ls[i].cfg.key,
-		       gw_listener_addr(&g->ls[i].cfg, a, sizeof(a)), g->ls[i].cfg.account[0] ? " for account " : "",
-		       g->ls[i].cfg.account, g->ls[i].cfg.loopback ? "" : " (logins only over TLS)");
+		       gw_listener_addr(&g->ls[i].cfg, a, sizeof(a)),
+		       g->ls[i].cfg.account[0] ? " for account " : "", g->ls[i].cfg.account,
+		       g->ls[i].cfg.loopback ? "" : " (logins only over TLS)");
 	}
 	*r = g;
 	return 0;

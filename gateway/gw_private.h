@@ -44,10 +44,10 @@ struct mk_gateway {
 	pthread_t accept_thr;
 	pthread_attr_t attr; /* of session threads: small stack, detached */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;		/* nsess went down */
-	struct gw_session *sessions;	/* under mu */
-	unsigned nsess;			/* under mu */
-	bool stopping;			/* under mu */
+	pthread_cond_t cv;	     /* nsess went down */
+	struct gw_session *sessions; /* under mu */
+	unsigned nsess;		     /* under mu */
+	bool stopping;		     /* under mu */
 };
 
 /* Start a detached thread for the accepted socket fd from listener l

@@ -94,7 +94,8 @@ static void listener(struct gwp *p, unsigned kind, const char *item, unsigned li
 		colon = strrchr(hostport, ':');
 		if (colon == NULL || strchr(hostport, ':') != colon ||
 		    (size_t)(colon - hostport) >= sizeof(host)) {
-			problem(p, line, "'%s' is not ADDR:PORT (an IPv6 address goes in brackets: [::1]:PORT)",
+			problem(p, line,
+				"'%s' is not ADDR:PORT (an IPv6 address goes in brackets: [::1]:PORT)",
 				hostport);
 			return;
 		}
@@ -192,7 +193,8 @@ static void listeners(struct gwp *p, unsigned kind, const char *v, unsigned line
 static void number(struct gwp *p, const struct mk_config_kv *kv, unsigned lo, unsigned hi, unsigned *dst)
 {
 	if (mk_str_to_uint(kv->value, hi, dst) != 0 || *dst < lo)
-		problem(p, kv->line, "%s must be a number from %u to %u, not '%s'", kv->key, lo, hi, kv->value);
+		problem(p, kv->line, "%s must be a number from %u to %u, not '%s'", kv->key, lo, hi,
+			kv->value);
 }
 
 static int add_names(struct gwp *p, const struct mk_config_kv *kv)
@@ -208,8 +210,8 @@ static int add_names(struct gwp *p, const struct mk_config_kv *kv)
 		char **a;
 		bool ok = true;
 		for (const char *c = t; *c != '\0'; c++)
-			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-			      *c == '-' || *c == '.' || *c == ':'))
+			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			      (*c >= '0' && *c <= '9') || *c == '-' || *c == '.' || *c == ':'))
 				ok = false;
 		if (!ok || strlen(t) > 253) {
 			problem(p, kv->line, "names: '%s' is not a host name or IP address", t);
@@ -259,8 +261,8 @@ static int one_key(struct gwp *p, const struct mk_config_kv *kv)
 			return -1;
 		*(cert ? &p->cert_line : &p->key_line) = kv->line;
 		if (access(kv->value, R_OK) != 0)
-			problem(p, kv->line, "%s = %s: cannot read that file (give the PEM %s's path)", kv->key,
-				kv->value, cert ? "certificate" : "private key");
+			problem(p, kv->line, "%s = %s: cannot read that file (give the PEM %s's path)",
+				kv->key, kv->value, cert ? "certificate" : "private key");
 	} else if (strcmp(kv->key, "names") == 0) {
 		return add_names(p, kv);
 	} else if (strcmp(kv->key, "max_connections") == 0) {
@@ -277,7 +279,8 @@ static int one_key(struct gwp *p, const struct mk_config_kv *kv)
 		number(p, kv, 1, 604800, &g->idle_timeout);
 	} else {
 		problem(p, kv->line,
-			"unknown key '%s' in [gateway] (imap imaps pop3 pop3s smtp smtps remote cert key names "
+			"unknown key '%s' in [gateway] (imap imaps pop3 pop3s smtp smtps remote cert key "
+			"names "
 			"max_connections max_per_source max_failures fail_delay login_timeout idle_timeout)",
 			kv->key);
 	}
@@ -308,7 +311,8 @@ int gw_config_parse(const struct mk_config *cfg, struct mk_buf *problems, struct
 			goto oom;
 	if ((p.g->cert == NULL) != (p.g->key == NULL))
 		problem(&p, p.g->cert != NULL ? p.cert_line : p.key_line,
-			"[gateway] has %s but no %s: give both (the certificate chain and its private key) or "
+			"[gateway] has %s but no %s: give both (the certificate chain and its private key) "
+			"or "
 			"neither (then mailkey makes its own)",
 			p.g->cert != NULL ? "cert" : "key", p.g->cert != NULL ? "key" : "cert");
 	if (!p.g->remote)

@@ -17,13 +17,13 @@
 
 struct gw_listener_cfg {
 	enum gw_proto proto;
-	bool implicit_tls;	/* imaps, pop3s, smtps */
-	char key[8];		/* "imap", "smtps", ... for messages */
-	char addr[46];		/* numeric, no brackets */
+	bool implicit_tls; /* imaps, pop3s, smtps */
+	char key[8];	   /* "imap", "smtps", ... for messages */
+	char addr[46];	   /* numeric, no brackets */
 	bool v6;
 	unsigned port;
-	bool loopback;		/* 127.0.0.0/8 or ::1 */
-	char account[128];	/* the listener's fixed account, or "" */
+	bool loopback;	   /* 127.0.0.0/8 or ::1 */
+	char account[128]; /* the listener's fixed account, or "" */
 	unsigned line;
 };
 

@@ -54,8 +54,8 @@ static void fail_delay(struct gw_session *s)
 		poll(&p, 1, (int)s->g->gc->fail_delay * 1000);
 }
 
-static int login(void *ctx, enum gw_proto proto, const char *user, const char *pass, struct gw_upstream **up_r,
-		 struct mk_error *err)
+static int login(void *ctx, enum gw_proto proto, const char *user, const char *pass,
+		 struct gw_upstream **up_r, struct mk_error *err)
 {
 	struct gw_session *s = ctx;
 	struct mk_gateway *g = s->g;
@@ -114,7 +114,8 @@ static void run(struct gw_session *s)
 	int rc;
 
 	mk_error_init(&err);
-	if (gw_lconn_new(s->fd, g->tls, s->l->cfg.implicit_tls, g->gc->login_timeout * 1000u, &lc, &err) != 0) {
+	if (gw_lconn_new(s->fd, g->tls, s->l->cfg.implicit_tls, g->gc->login_timeout * 1000u, &lc, &err) !=
+	    0) {
 		mk_log(MK_LOG_INFO, "gateway: %s %s: ended before login: %s", gw_proto_name(proto), s->peer,
 		       err.msg);
 		goto out;
@@ -128,8 +129,8 @@ static void run(struct gw_session *s)
 	     : proto == GW_POP3 ? gw_front_pop3(&fp, &up, &err)
 				: gw_front_smtp(&fp, &up, &err);
 	if (rc != 0) {
-		mk_log(MK_LOG_INFO, "gateway: %s %s%s%s: ended before login%s%s", gw_proto_name(proto), s->peer,
-		       s->account[0] ? " account " : "", s->account, rc < 0 ? ": " : "",
+		mk_log(MK_LOG_INFO, "gateway: %s %s%s%s: ended before login%s%s", gw_proto_name(proto),
+		       s->peer, s->account[0] ? " account " : "", s->account, rc < 0 ? ": " : "",
 		       rc < 0 ? err.msg : "");
 		goto out;
 	}
@@ -139,9 +140,9 @@ static void run(struct gw_session *s)
 	       "gateway: %s %s account %s password %s: %llu bytes to the server, %llu to the client; %s%s%s",
 	       gw_proto_name(proto), s->peer, s->account, s->pwname, (unsigned long long)st.to_upstream,
 	       (unsigned long long)st.to_client,
-	       rc != 0				 ? "relay error"
+	       rc != 0				     ? "relay error"
 	       : st.ended_by >= 0 && st.ended_by < 4 ? endings[st.ended_by]
-						 : "ended",
+						     : "ended",
 	       rc != 0 ? ": " : "", rc != 0 ? err.msg : "");
 out:
 	gw_upstream_free(&up);

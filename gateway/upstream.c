@@ -68,8 +68,8 @@ int gw_upstream_login(const struct mk_account *a, enum gw_proto proto, const cha
 	mk_error_init(&first);
 	if (gw_acct_endpoint(a, proto)->host == NULL)
 		return mk_error_set(err, MK_ERR_CONFIG,
-				    "account %s has no %s server: set %s = HOST:PORT in [account %s]", a->name,
-				    gw_proto_name(proto), gw_proto_name(proto), a->name);
+				    "account %s has no %s server: set %s = HOST:PORT in [account %s]",
+				    a->name, gw_proto_name(proto), gw_proto_name(proto), a->name);
 	for (int attempt = 0;; attempt++) {
 		int rc;
 
@@ -105,7 +105,8 @@ int gw_upstream_login(const struct mk_account *a, enum gw_proto proto, const cha
 	up->imap_caps = caps;
 	if (up->conn == NULL) {
 		gw_upstream_free(&up);
-		return mk_error_set(err, MK_ERR_CONN, "the %s server closed the session right after the login",
+		return mk_error_set(err, MK_ERR_CONN,
+				    "the %s server closed the session right after the login",
 				    gw_proto_name(proto));
 	}
 	*up_r = up;

@@ -26,12 +26,12 @@ static struct mk_config *load(const char *text, struct mk_buf *problems, struct 
 static void test_good(void **state)
 {
 	static const char text[] = ACCT "[gateway]\n"
-				   "imap = 127.0.0.1:1143, [::1]:1143 a\n"
-				   "imaps = localhost:1993\n"
-				   "smtp = 127.0.0.2:1587 a\n"
-				   "remote = no\n"
-				   "names = mail.lan 192.168.1.5\n"
-				   "max_connections = 7\nfail_delay = 0\nidle_timeout = 30\n";
+					"imap = 127.0.0.1:1143, [::1]:1143 a\n"
+					"imaps = localhost:1993\n"
+					"smtp = 127.0.0.2:1587 a\n"
+					"remote = no\n"
+					"names = mail.lan 192.168.1.5\n"
+					"max_connections = 7\nfail_delay = 0\nidle_timeout = 30\n";
 	struct mk_buf problems;
 	struct mk_error err;
 	struct mk_config *c;
