@@ -46,6 +46,11 @@ static const struct fe_case cases[] = {
 	  .steps = { GREET, "C:USER alice", "S:+OK Send PASS", "C:PASS wrong",
 		     "S:-ERR [AUTH] Invalid credentials", "C:AUTH PLAIN " PLAIN_WRONG,
 		     "S:-ERR [AUTH] Invalid credentials; too many failures, closing", "EOF" } },
+	{ "max_failures 0 means 3", .rc = 1, .logins = 3,
+	  .steps = { GREET, "C:AUTH PLAIN " PLAIN_WRONG, "S:-ERR [AUTH] Invalid credentials",
+		     "C:AUTH PLAIN " PLAIN_WRONG, "S:-ERR [AUTH] Invalid credentials",
+		     "C:AUTH PLAIN " PLAIN_WRONG,
+		     "S:-ERR [AUTH] Invalid credentials; too many failures, closing", "EOF" } },
 	{ "temporary failure", .rc = 0, .logins = 3, .user = "alice",
 	  .steps = { GREET, "C:USER temp", "S:+OK Send PASS", "C:PASS x", "S:-ERR [SYS/TEMP] " FE_TEMP_TEXT,
 		     "C:AUTH PLAIN AHRlbXAAeA==", "S:-ERR [SYS/TEMP] " FE_TEMP_TEXT, "C:AUTH PLAIN " PLAIN_OK,
@@ -161,6 +166,7 @@ static void test_trace_redacted(void **state)
 	fe_run(&c, gw_front_pop3, GW_POP3, &log);
 	assert_non_null(log);
 	assert_non_null(strstr(log, "USER alice"));
+	assert_non_null(strstr(log, "S: +OK Logged in\n"));
 	assert_non_null(strstr(log, "PASS <redacted>"));
 	assert_non_null(strstr(log, "AUTH PLAIN <redacted>"));
 	assert_non_null(strstr(log, "+OK Logged in"));

@@ -42,6 +42,10 @@ static const struct fe_case cases[] = {
 	  .steps = { GREET, "C:EHLO client", EHLO_PLAIN, "C:AUTH PLAIN " PLAIN_WRONG, E535,
 		     "C:AUTH PLAIN " PLAIN_WRONG, E535,
 		     "S:421 4.7.0 Too many failed authentications, closing", "EOF" } },
+	{ "max_failures 0 means 3", .rc = 1, .logins = 3,
+	  .steps = { GREET, "C:EHLO client", EHLO_PLAIN, "C:AUTH PLAIN " PLAIN_WRONG, E535,
+		     "C:AUTH PLAIN " PLAIN_WRONG, E535, "C:AUTH PLAIN " PLAIN_WRONG, E535,
+		     "S:421 4.7.0 Too many failed authentications, closing", "EOF" } },
 	{ "temporary failure is 454", .rc = 1, .logins = 1, .user = "temp", .pass = "x",
 	  .steps = { GREET, "C:EHLO client", EHLO_PLAIN, "C:AUTH PLAIN AHRlbXAAeA==",
 		     "S:454 4.7.0 " FE_TEMP_TEXT, "C:QUIT", "S:221 2.0.0 Bye", "EOF" } },
@@ -163,6 +167,7 @@ static void test_trace_redacted(void **state)
 	fe_run(&c, gw_front_smtp, GW_SMTP, &log);
 	assert_non_null(log);
 	assert_non_null(strstr(log, "EHLO client"));
+	assert_non_null(strstr(log, "S: 250-PIPELINING\n")); /* one trace line per reply line */
 	assert_non_null(strstr(log, "AUTH PLAIN <redacted>"));
 	assert_non_null(strstr(log, "235 2.7.0"));
 	assert_null(strstr(log, PLAIN_WRONG));
