@@ -553,9 +553,10 @@ static int make_paths(const char *dir, struct paths *p, struct mk_error *err)
 }
 
 /* Under the lock: make whatever is missing, stale or inconsistent. The
- * order keeps every moment's files consistent: CA key, then CA certificate
- * (an old server certificate removed first), then server key (its old
- * certificate removed first), then the server certificate. */
+ * order keeps the files consistent at every moment a kill may strike: the
+ * server certificate is removed before its CA or key changes, and the CA
+ * certificate before its key; then CA key, CA certificate, server key and
+ * server certificate are written, each atomically. */
 static int ensure_locked(struct gw_tls *t, const char *dir, const struct paths *p, const struct names *ns,
 			 struct mk_error *err)
 {
@@ -579,8 +580,11 @@ static int ensure_locked(struct gw_tls *t, const char *dir, const struct paths *
 	if (!ca_ok) {
 		if (drop(dir, p->crt, err) != 0)
 			goto out;
+		/* A new CA key: its old certificate goes first, so ca.pem never
+		 * names another key than ca.key. */
 		if (mbedtls_pk_get_type(&ca_key) == MBEDTLS_PK_NONE) {
-			if (gen_key(t, &ca_key, err) != 0 || write_key(p->ca_key, &ca_key, err) != 0)
+			if (drop(dir, p->ca_crt, err) != 0 || gen_key(t, &ca_key, err) != 0 ||
+			    write_key(p->ca_key, &ca_key, err) != 0)
 				goto out;
 		}
 		if (issue(t, p->ca_crt, &ca_key, &ca_key, NULL, err) != 0)
