@@ -63,7 +63,10 @@ static void *session(void *arg)
 	struct sess *s = arg;
 	struct gw_lconn *lc = NULL;
 	struct mk_conn *mc = NULL;
-	struct mk_conn_params p = { .host = "127.0.0.1", .port = g_uport, .implicit_tls = true, .cafile = g_ca,
+	struct mk_conn_params p = { .host = "127.0.0.1",
+				    .port = g_uport,
+				    .implicit_tls = true,
+				    .cafile = g_ca,
 				    .io_timeout_ms = 60000 };
 	struct mk_error err;
 
@@ -133,7 +136,10 @@ static void throughput(uint64_t up_n, uint64_t down_n)
 	struct far f = { .up_n = up_n, .down_n = down_n };
 	struct sess s = { 0 };
 	pthread_t ft;
-	struct mk_conn_params p = { .host = "127.0.0.1", .port = fport, .implicit_tls = true, .cafile = g_ca,
+	struct mk_conn_params p = { .host = "127.0.0.1",
+				    .port = fport,
+				    .implicit_tls = true,
+				    .cafile = g_ca,
 				    .io_timeout_ms = 60000 };
 	struct end e = { .fd = -1 };
 	struct mk_error err;
@@ -177,8 +183,11 @@ static void child_ends(int n, unsigned fport, int ulfd, int ready_w, int done_r)
 
 	mk_error_init(&err);
 	for (int i = 0; i < n; i++) {
-		struct mk_conn_params p = { .host = "127.0.0.1", .port = fport, .implicit_tls = true,
-					    .cafile = g_ca, .io_timeout_ms = 60000 };
+		struct mk_conn_params p = { .host = "127.0.0.1",
+					    .port = fport,
+					    .implicit_tls = true,
+					    .cafile = g_ca,
+					    .io_timeout_ms = 60000 };
 		int fd;
 		if (mk_conn_open(&p, &cl[i], &err) != 0)
 			goto fail;
@@ -226,8 +235,9 @@ static void memory(int n)
 	poll(NULL, 0, 500); /* every relay asleep in poll */
 	heap1 = heap_used();
 	rss1 = rss_bytes();
-	printf("idle sessions: %d; heap per session %.1f KB; RSS per session %.1f KB (with its thread's stack)\n", n,
-	       (double)(heap1 - heap0) / n / 1024, (double)(rss1 - rss0) / n / 1024);
+	printf("idle sessions: %d; heap per session %.1f KB; RSS per session %.1f KB (with its thread's "
+	       "stack)\n",
+	       n, (double)(heap1 - heap0) / n / 1024, (double)(rss1 - rss0) / n / 1024);
 	(void)!write(g_cancel, &one, sizeof(one));
 	for (int i = 0; i < n; i++)
 		pthread_join(s[i].th, NULL);
@@ -252,7 +262,7 @@ static void memory(int n)
 
 int main(int argc, char **argv)
 {
-	int n = argc > 1 ? atoi(argv[1]) : 100;
+	int n = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 100;
 	char *dir = tmpdir_new(), sub[1024];
 	struct mk_error err;
 

@@ -54,7 +54,8 @@ struct rig {
 
 static long long cpu_ms(const struct rusage *ru)
 {
-	return (ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000LL + (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
+	return (ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000LL +
+	       (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
 }
 
 static void *relay_main(void *arg)
@@ -62,8 +63,11 @@ static void *relay_main(void *arg)
 	struct rig *r = arg;
 	struct gw_lconn *lc = NULL;
 	struct mk_conn *mc = NULL;
-	struct mk_conn_params p = { .host = "127.0.0.1", .port = r->uport, .implicit_tls = r->up_tls,
-				    .cafile = g_ca, .io_timeout_ms = 30000 };
+	struct mk_conn_params p = { .host = "127.0.0.1",
+				    .port = r->uport,
+				    .implicit_tls = r->up_tls,
+				    .cafile = g_ca,
+				    .io_timeout_ms = 30000 };
 	struct mk_buf line;
 	struct rusage ru;
 	int fd;
@@ -143,8 +147,11 @@ static void client_open(struct rig *r, struct end *e)
 	memset(e, 0, sizeof(*e));
 	e->fd = -1;
 	if (r->front_tls) {
-		struct mk_conn_params p = { .host = "127.0.0.1", .port = r->fport, .implicit_tls = true,
-					    .cafile = g_ca, .io_timeout_ms = 30000 };
+		struct mk_conn_params p = { .host = "127.0.0.1",
+					    .port = r->fport,
+					    .implicit_tls = true,
+					    .cafile = g_ca,
+					    .io_timeout_ms = 30000 };
 		struct mk_error err;
 		mk_error_init(&err);
 		if (mk_conn_open(&p, &e->mc, &err) != 0)
@@ -273,7 +280,8 @@ static void run_pump(bool front_tls, bool up_tls)
 	assert_int_equal(r.st.to_upstream, TEN_MB);
 	assert_int_equal(r.st.to_client, TEN_MB);
 	printf("# relay %s client, %s upstream: 10 MB each way at once in %lld ms (%.1f MB/s total)\n",
-	       front_tls ? "TLS" : "plain", up_tls ? "TLS" : "plain", t0, t0 > 0 ? 20000.0 / (double)t0 : 0.0);
+	       front_tls ? "TLS" : "plain", up_tls ? "TLS" : "plain", t0,
+	       t0 > 0 ? 20000.0 / (double)t0 : 0.0);
 }
 
 static void test_pump_plain(void **state)
@@ -325,7 +333,9 @@ out:
 
 static void run_buffered(bool tls)
 {
-	struct rig r = { .front_tls = tls, .up_tls = tls, .cancel_fd = -1, .up = up_buffered, .preread = true };
+	struct rig r = {
+		.front_tls = tls, .up_tls = tls, .cancel_fd = -1, .up = up_buffered, .preread = true
+	};
 	char first[9100], got[256];
 	size_t n = 0;
 	struct end e;
@@ -357,7 +367,8 @@ static void run_buffered(bool tls)
 			if (e.mc != NULL) {
 				struct mk_error err;
 				mk_error_init(&err);
-				assert_int_equal(mk_conn_read_some(e.mc, got + k, sizeof(got) - 1 - k, &m, &err), 0);
+				assert_int_equal(
+					mk_conn_read_some(e.mc, got + k, sizeof(got) - 1 - k, &m, &err), 0);
 			} else {
 				ssize_t x = recv(e.fd, got + k, sizeof(got) - 1 - k, 0);
 				assert_true(x > 0);
