@@ -97,8 +97,12 @@ static int store(const char *path, const struct gw_apppass_set *set, struct mk_e
 		goto out;
 	/* A killed earlier writer may have left its temp file. */
 	mk_fs_remove_temps(path);
-	if (mk_fs_write_atomic(path, text.data, text.len, 0600, err) != 0)
+	if (mk_fs_write_atomic(path, text.data, text.len, 0600, err) != 0) {
+		char why[MK_ERROR_MSG_SIZE];
+		memcpy(why, err->msg, sizeof(why));
+		mk_error_set(err, err->cls, "%s: the state directory must be writable (and not full)", why);
 		goto out;
+	}
 	rc = 0;
 out:
 	mk_buf_free(&text);
