@@ -286,7 +286,7 @@ int gw_apppass_parse(const char *text, size_t len, struct gw_apppass_set *set, s
 bad:
 	mk_error_set(err, MK_ERR_DATA, "line %zu: %s", line, why);
 out:
-	if (rc != 0) {
+	if (rc != 0 && set->recs != NULL) {
 		mk_secret_wipe(set->recs + old_n, (set->n - old_n) * sizeof(*set->recs));
 		set->n = old_n;
 	}
