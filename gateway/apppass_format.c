@@ -116,7 +116,8 @@ int gw_apppass_set_add(struct gw_apppass_set *set, const struct gw_apppass_rec *
 		return mk_error_set(err, MK_ERR_USAGE, "account %s already has an app password named %s",
 				    rec->account, rec->name);
 	if (set->n >= GW_APPPASS_RECORDS_MAX)
-		return mk_error_set(err, MK_ERR_DATA, "there are already %d app passwords, the most mailkey keeps",
+		return mk_error_set(err, MK_ERR_DATA,
+				    "there are already %d app passwords, the most mailkey keeps",
 				    GW_APPPASS_RECORDS_MAX);
 	if (grow(set) != 0)
 		return mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
@@ -158,7 +159,8 @@ static int find_duplicate(const struct gw_apppass_set *set, size_t from, size_t 
 		bool seen = false;
 		while (tab[h] != (size_t)-1 && !seen) {
 			const struct gw_apppass_rec *o = &set->recs[tab[h]];
-			seen = strcmp(o->account, set->recs[i].account) == 0 && strcmp(o->name, set->recs[i].name) == 0;
+			seen = strcmp(o->account, set->recs[i].account) == 0 &&
+			       strcmp(o->name, set->recs[i].name) == 0;
 			h = (h + 1) & (size - 1);
 		}
 		if (seen && i >= from)
@@ -277,8 +279,8 @@ int gw_apppass_parse(const char *text, size_t len, struct gw_apppass_set *set, s
 			if (seen++ == want)
 				break;
 		}
-		mk_error_set(err, MK_ERR_DATA, "line %zu: a second app password named %s for account %s", line,
-			     set->recs[dup].name, set->recs[dup].account);
+		mk_error_set(err, MK_ERR_DATA, "line %zu: a second app password named %s for account %s",
+			     line, set->recs[dup].name, set->recs[dup].account);
 		goto out;
 	}
 	rc = 0;
@@ -335,15 +337,15 @@ int gw_apppass_format(const struct gw_apppass_set *set, struct mk_buf *out, stru
 		}
 		hex(salt, r->salt, sizeof(r->salt));
 		hex(mac, r->verifier, sizeof(r->verifier));
-		if (mk_buf_addf(out, "v1 %s %s %s %s %" PRId64 " %" PRId64 "\n", r->account, r->name, salt, mac,
-				r->created, r->last_used) != 0)
+		if (mk_buf_addf(out, "v1 %s %s %s %s %" PRId64 " %" PRId64 "\n", r->account, r->name, salt,
+				mac, r->created, r->last_used) != 0)
 			goto nomem;
 	}
 	rc = 0;
 	goto out;
 nomem:
-	mk_error_set(err, MK_ERR_INTERNAL, errno == E2BIG ? "the app-password file would be too large"
-							  : "out of memory");
+	mk_error_set(err, MK_ERR_INTERNAL,
+		     errno == E2BIG ? "the app-password file would be too large" : "out of memory");
 out:
 	if (rc != 0)
 		mk_buf_truncate(out, start);

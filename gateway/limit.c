@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SRC_MAX 64	    /* longest IPv6 text is 45; longer sources are cut */
-#define TABLE_MIN 4096	    /* slots, at least; and twice max_connections */
+#define SRC_MAX 64     /* longest IPv6 text is 45; longer sources are cut */
+#define TABLE_MIN 4096 /* slots, at least; and twice max_connections */
 #define NONE ((size_t)-1)
 #define EVICT_LOOK 32
 
 struct entry {
 	char src[SRC_MAX];
-	size_t next;	       /* hash chain */
+	size_t next;	     /* hash chain */
 	size_t newer, older; /* the use list, for eviction */
 	time_t fail_start;
 	unsigned fails;

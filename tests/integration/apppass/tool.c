@@ -108,7 +108,8 @@ int main(int argc, char **argv)
 		return verify_lines(argv[2], argc > 3 && strcmp(argv[3], "--touch") == 0);
 	if (argc == 6 && strcmp(argv[1], "touch") == 0 && mk_str_to_uint(argv[5], 4000000000u, &n) == 0)
 		return gw_apppass_touch(argv[2], argv[3], argv[4], (time_t)n, &err) == 0 ? 0 : fail(&err);
-	if (argc == 5 && strcmp(argv[1], "bench") == 0 && mk_str_to_uint(argv[4], 100000000u, &n) == 0 && n > 0)
+	if (argc == 5 && strcmp(argv[1], "bench") == 0 && mk_str_to_uint(argv[4], 100000000u, &n) == 0 &&
+	    n > 0)
 		return bench(argv[2], argv[3], n);
 	fprintf(stderr, "usage: mk-apppass-tool check|verify|touch|bench ... (see tool.c)\n");
 	return EX_USAGE;
