@@ -72,15 +72,17 @@ void gw_apppass_set_free(struct gw_apppass_set *set)
 	set->n = set->cap = 0;
 }
 
-/* Room for one more record; the old block is wiped when it moves. */
-static int grow(struct gw_apppass_set *set)
+/* Room for want more records; the old block is wiped when it moves. */
+static int reserve(struct gw_apppass_set *set, size_t want)
 {
 	struct gw_apppass_rec *r;
 	size_t cap;
 
-	if (set->n < set->cap)
+	if (set->cap - set->n >= want)
 		return 0;
-	cap = set->cap == 0 ? 8 : set->cap * 2;
+	cap = set->cap == 0 ? 8 : set->cap;
+	while (cap - set->n < want)
+		cap *= 2;
 	r = calloc(cap, sizeof(*r));
 	if (r == NULL)
 		return -1;
@@ -119,7 +121,7 @@ int gw_apppass_set_add(struct gw_apppass_set *set, const struct gw_apppass_rec *
 		return mk_error_set(err, MK_ERR_DATA,
 				    "there are already %d app passwords, the most mailkey keeps",
 				    GW_APPPASS_RECORDS_MAX);
-	if (grow(set) != 0)
+	if (reserve(set, 1) != 0)
 		return mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 	set->recs[set->n++] = *rec;
 	return 0;
@@ -217,12 +219,21 @@ static const char *parse_line(const char *s, size_t len, struct gw_apppass_rec *
 
 int gw_apppass_parse(const char *text, size_t len, struct gw_apppass_set *set, struct mk_error *err)
 {
-	size_t old_n = set->n, pos = 0, line = 0, dup = (size_t)-1;
+	size_t old_n = set->n, pos = 0, line = 0, lines = 0, dup = (size_t)-1;
 	struct gw_apppass_rec r;
 	const char *why = NULL;
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
+	/* One allocation for the whole file (the gateway parses it at every
+	 * login): as many records as lines, up to the cap. */
+	for (const char *p = text; p != NULL && p < text + len && lines < GW_APPPASS_RECORDS_MAX; lines++)
+		if ((p = memchr(p, '\n', (size_t)(text + len - p))) != NULL)
+			p++;
+	if (reserve(set, lines) != 0) {
+		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
 	while (pos < len) {
 		const char *s = text + pos, *nl = memchr(s, '\n', len - pos);
 		size_t l = nl != NULL ? (size_t)(nl - s) : len - pos;
@@ -255,7 +266,7 @@ int gw_apppass_parse(const char *text, size_t len, struct gw_apppass_set *set, s
 			why = "more records than mailkey keeps";
 			goto bad;
 		}
-		if (grow(set) != 0) {
+		if (reserve(set, 1) != 0) {
 			mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 			goto out;
 		}

@@ -211,6 +211,8 @@ static void test_caps(void **state)
 		assert_int_equal(mk_buf_addstr(&text, "#\n"), 0);
 	assert_int_equal(gw_apppass_parse(text.data, text.len, &set, &err), -1);
 	assert_non_null(strstr(err.msg, "too many lines"));
+	assert_int_equal(set.n, 0);
+	gw_apppass_set_free(&set);
 	mk_buf_free(&text);
 }
 
