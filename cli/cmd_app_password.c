@@ -36,25 +36,28 @@ static const char help_add[] =
 	"1 to 64 letters, digits, '.', '_' or '-', unique per account. Give the program the\n"
 	"account's user name (or the account's name) and this password.\n";
 
-static const char help_list[] = "usage: mailkey app-password list [ACCOUNT] [--json]\n\n"
-				"Show every app password (or ACCOUNT's): account, name, when it was created\n"
-				"and when it was last used. Never the passwords themselves.\n"
-				"  --json  a JSON array of {account, name, created, last_used}, times in Unix\n"
-				"          seconds, last_used null when never used\n";
+static const char help_list[] =
+	"usage: mailkey app-password list [ACCOUNT] [--json]\n\n"
+	"Show every app password (or ACCOUNT's): account, name, when it was created\n"
+	"and when it was last used. Never the passwords themselves.\n"
+	"  --json  a JSON array of {account, name, created, last_used}, times in Unix\n"
+	"          seconds, last_used null when never used\n";
 
-static const char help_revoke[] = "usage: mailkey app-password revoke ACCOUNT NAME\n\n"
-				  "Remove ACCOUNT's app password NAME. A running gateway closes the sessions\n"
-				  "that logged in with it; the account's tokens are not touched.\n";
+static const char help_revoke[] =
+	"usage: mailkey app-password revoke ACCOUNT NAME\n\n"
+	"Remove ACCOUNT's app password NAME. A running gateway closes the sessions\n"
+	"that logged in with it; the account's tokens are not touched.\n";
 
 static char *state_dir(const struct mk_cli *cli)
 {
-	return cli->state_dir != NULL && *cli->state_dir != '\0' ? strdup(cli->state_dir) : mk_store_default_dir();
+	return cli->state_dir != NULL && *cli->state_dir != '\0' ? strdup(cli->state_dir)
+								 : mk_store_default_dir();
 }
 
 static int usage_fail(const char *sub, const char *what, const char *arg, const char *text)
 {
-	fprintf(stderr, "mailkey app-password%s%s: %s%s%s\n%s", sub != NULL ? " " : "", sub != NULL ? sub : "",
-		what, arg != NULL ? " " : "", arg != NULL ? arg : "", text);
+	fprintf(stderr, "mailkey app-password%s%s: %s%s%s\n%s", sub != NULL ? " " : "",
+		sub != NULL ? sub : "", what, arg != NULL ? " " : "", arg != NULL ? arg : "", text);
 	return EX_USAGE;
 }
 
@@ -99,14 +102,16 @@ static int cmd_add(struct mk_cli *cli, int argc, char **argv)
 		mk_error_init(&e2);
 		/* Nobody saw it: keep no password that nobody can know. */
 		if (gw_apppass_revoke(dir, argv[1], argv[2], &e2) == 0)
-			mk_error_set(&err, MK_ERR_IO,
-				     "cannot write the password to stdout, so it was not kept: run the command "
-				     "again with stdout on a terminal or a file");
+			mk_error_set(
+				&err, MK_ERR_IO,
+				"cannot write the password to stdout, so it was not kept: run the command "
+				"again with stdout on a terminal or a file");
 		else
-			mk_error_set(&err, MK_ERR_IO,
-				     "cannot write the password to stdout, and removing it again failed (%s): run "
-				     "`mailkey app-password revoke %s %s`, then add it again",
-				     e2.msg, argv[1], argv[2]);
+			mk_error_set(
+				&err, MK_ERR_IO,
+				"cannot write the password to stdout, and removing it again failed (%s): run "
+				"`mailkey app-password revoke %s %s`, then add it again",
+				e2.msg, argv[1], argv[2]);
 		mk_sig_release();
 		free(dir);
 		return mk_cli_fail(cli, "app-password add", &err);
@@ -138,9 +143,10 @@ static int print_json(const struct gw_apppass_info *v, size_t n)
 	if (arr == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		json_t *o = json_pack("{s:s, s:s, s:I, s:o}", "account", v[i].account, "name", v[i].name, "created",
-				      (json_int_t)v[i].created, "last_used",
-				      v[i].last_used != 0 ? json_integer((json_int_t)v[i].last_used) : json_null());
+		json_t *o = json_pack("{s:s, s:s, s:I, s:o}", "account", v[i].account, "name", v[i].name,
+				      "created", (json_int_t)v[i].created, "last_used",
+				      v[i].last_used != 0 ? json_integer((json_int_t)v[i].last_used)
+							  : json_null());
 		if (o == NULL || json_array_append_new(arr, o) != 0)
 			goto out;
 	}
@@ -200,7 +206,9 @@ static int cmd_list(struct mk_cli *cli, int argc, char **argv)
 	if (cli->json) {
 		rc = print_json(v, n);
 	} else if (n == 0) {
-		fprintf(stderr, "mailkey app-password list: no app passwords%s%s: `mailkey app-password add %s NAME` makes one\n",
+		fprintf(stderr,
+			"mailkey app-password list: no app passwords%s%s: `mailkey app-password add %s NAME` "
+			"makes one\n",
 			account != NULL ? " for account " : "", account != NULL ? account : "",
 			account != NULL ? account : "ACCOUNT");
 	} else {

@@ -75,7 +75,8 @@ static int load(const char *path, struct gw_apppass_set *set, struct mk_error *e
 			char why[MK_ERROR_MSG_SIZE];
 			memcpy(why, err->msg, sizeof(why));
 			mk_error_set(err, MK_ERR_DATA,
-				     "%s is damaged, %s: restore it from a backup, or remove that line and add the "
+				     "%s is damaged, %s: restore it from a backup, or remove that line and "
+				     "add the "
 				     "password again (`mailkey app-password add`)",
 				     path, why);
 		}
@@ -97,8 +98,12 @@ static int store(const char *path, const struct gw_apppass_set *set, struct mk_e
 		goto out;
 	/* A killed earlier writer may have left its temp file. */
 	mk_fs_remove_temps(path);
-	if (mk_fs_write_atomic(path, text.data, text.len, 0600, err) != 0)
+	if (mk_fs_write_atomic(path, text.data, text.len, 0600, err) != 0) {
+		char why[MK_ERROR_MSG_SIZE];
+		memcpy(why, err->msg, sizeof(why));
+		mk_error_set(err, err->cls, "%s: the state directory must be writable (and not full)", why);
 		goto out;
+	}
 	rc = 0;
 out:
 	mk_buf_free(&text);
@@ -119,8 +124,8 @@ static int lock(const char *state_dir, int *fd_r, struct mk_error *err)
 		return -1;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		mk_error_errno(err, MK_ERR_IO, errno, "cannot open the lock file %s: make the state directory writable",
-			       path);
+		mk_error_errno(err, MK_ERR_IO, errno,
+			       "cannot open the lock file %s: make the state directory writable", path);
 		goto out;
 	}
 	while (flock(fd, LOCK_EX) != 0) {
@@ -148,12 +153,14 @@ static void unlock(int fd)
 static int check_names(const char *account, const char *name, struct mk_error *err)
 {
 	if (!gw_apppass_account_valid(account))
-		return mk_error_set(err, MK_ERR_USAGE, "'%s' is not an account name", account != NULL ? account : "");
+		return mk_error_set(err, MK_ERR_USAGE, "'%s' is not an account name",
+				    account != NULL ? account : "");
 	if (!gw_apppass_name_valid(name))
-		return mk_error_set(err, MK_ERR_USAGE,
-				    "'%s' is not a valid app-password name: use 1 to %d letters, digits, '.', '_' "
-				    "or '-'",
-				    name != NULL ? name : "", GW_APPPASS_NAME_MAX);
+		return mk_error_set(
+			err, MK_ERR_USAGE,
+			"'%s' is not a valid app-password name: use 1 to %d letters, digits, '.', '_' "
+			"or '-'",
+			name != NULL ? name : "", GW_APPPASS_NAME_MAX);
 	return 0;
 }
 
@@ -162,7 +169,8 @@ static int mac(const unsigned char salt[GW_APPPASS_SALT_LEN], const char *pw, si
 {
 	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
 
-	if (md == NULL || mbedtls_md_hmac(md, salt, GW_APPPASS_SALT_LEN, (const unsigned char *)pw, len, out) != 0)
+	if (md == NULL ||
+	    mbedtls_md_hmac(md, salt, GW_APPPASS_SALT_LEN, (const unsigned char *)pw, len, out) != 0)
 		return -1;
 	return 0;
 }
@@ -230,10 +238,11 @@ int gw_apppass_add(const char *state_dir, const char *account, const char *name,
 		goto out;
 	if (gw_apppass_set_add(&set, &rec, err) != 0) {
 		if (err->cls == MK_ERR_USAGE)
-			mk_error_set(err, MK_ERR_USAGE,
-				     "account %s already has an app password named %s: choose another name, or "
-				     "revoke that one first (`mailkey app-password revoke %s %s`)",
-				     account, name, account, name);
+			mk_error_set(
+				err, MK_ERR_USAGE,
+				"account %s already has an app password named %s: choose another name, or "
+				"revoke that one first (`mailkey app-password revoke %s %s`)",
+				account, name, account, name);
 		goto out;
 	}
 	if (store(path, &set, err) != 0) {
@@ -307,10 +316,11 @@ int gw_apppass_revoke(const char *state_dir, const char *account, const char *na
 	if (lock(state_dir, &fd, err) != 0 || load(path, &set, err) != 0)
 		goto out;
 	if ((i = gw_apppass_set_find(&set, account, name)) < 0) {
-		mk_error_set(err, MK_ERR_NOINPUT,
-			     "account %s has no app password named %s: `mailkey app-password list %s` shows its "
-			     "passwords",
-			     account, name, account);
+		mk_error_set(
+			err, MK_ERR_NOINPUT,
+			"account %s has no app password named %s: `mailkey app-password list %s` shows its "
+			"passwords",
+			account, name, account);
 		goto out;
 	}
 	gw_apppass_set_remove(&set, (size_t)i);
@@ -411,8 +421,8 @@ int gw_apppass_touch(const char *state_dir, const char *account, const char *nam
 		if (load(path, &set, err) != 0)
 			goto out;
 		if ((i = gw_apppass_set_find(&set, account, name)) < 0) {
-			mk_error_set(err, MK_ERR_NOINPUT, "account %s has no app password named %s (revoked?)",
-				     account, name);
+			mk_error_set(err, MK_ERR_NOINPUT,
+				     "account %s has no app password named %s (revoked?)", account, name);
 			goto out;
 		}
 		if ((int64_t)now - set.recs[i].last_used < TOUCH_EVERY) {

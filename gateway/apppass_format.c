@@ -72,15 +72,17 @@ void gw_apppass_set_free(struct gw_apppass_set *set)
 	set->n = set->cap = 0;
 }
 
-/* Room for one more record; the old block is wiped when it moves. */
-static int grow(struct gw_apppass_set *set)
+/* Room for want more records; the old block is wiped when it moves. */
+static int reserve(struct gw_apppass_set *set, size_t want)
 {
 	struct gw_apppass_rec *r;
 	size_t cap;
 
-	if (set->n < set->cap)
+	if (set->cap - set->n >= want)
 		return 0;
-	cap = set->cap == 0 ? 8 : set->cap * 2;
+	cap = set->cap == 0 ? 8 : set->cap;
+	while (cap - set->n < want)
+		cap *= 2;
 	r = calloc(cap, sizeof(*r));
 	if (r == NULL)
 		return -1;
@@ -116,9 +118,10 @@ int gw_apppass_set_add(struct gw_apppass_set *set, const struct gw_apppass_rec *
 		return mk_error_set(err, MK_ERR_USAGE, "account %s already has an app password named %s",
 				    rec->account, rec->name);
 	if (set->n >= GW_APPPASS_RECORDS_MAX)
-		return mk_error_set(err, MK_ERR_DATA, "there are already %d app passwords, the most mailkey keeps",
+		return mk_error_set(err, MK_ERR_DATA,
+				    "there are already %d app passwords, the most mailkey keeps",
 				    GW_APPPASS_RECORDS_MAX);
-	if (grow(set) != 0)
+	if (reserve(set, 1) != 0)
 		return mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 	set->recs[set->n++] = *rec;
 	return 0;
@@ -158,7 +161,8 @@ static int find_duplicate(const struct gw_apppass_set *set, size_t from, size_t 
 		bool seen = false;
 		while (tab[h] != (size_t)-1 && !seen) {
 			const struct gw_apppass_rec *o = &set->recs[tab[h]];
-			seen = strcmp(o->account, set->recs[i].account) == 0 && strcmp(o->name, set->recs[i].name) == 0;
+			seen = strcmp(o->account, set->recs[i].account) == 0 &&
+			       strcmp(o->name, set->recs[i].name) == 0;
 			h = (h + 1) & (size - 1);
 		}
 		if (seen && i >= from)
@@ -215,12 +219,21 @@ static const char *parse_line(const char *s, size_t len, struct gw_apppass_rec *
 
 int gw_apppass_parse(const char *text, size_t len, struct gw_apppass_set *set, struct mk_error *err)
 {
-	size_t old_n = set->n, pos = 0, line = 0, dup = (size_t)-1;
+	size_t old_n = set->n, pos = 0, line = 0, lines = 0, dup = (size_t)-1;
 	struct gw_apppass_rec r;
 	const char *why = NULL;
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
+	/* One allocation for the whole file (the gateway parses it at every
+	 * login): as many records as lines, up to the cap. */
+	for (const char *p = text; p != NULL && p < text + len && lines < GW_APPPASS_RECORDS_MAX; lines++)
+		if ((p = memchr(p, '\n', (size_t)(text + len - p))) != NULL)
+			p++;
+	if (reserve(set, lines) != 0) {
+		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
 	while (pos < len) {
 		const char *s = text + pos, *nl = memchr(s, '\n', len - pos);
 		size_t l = nl != NULL ? (size_t)(nl - s) : len - pos;
@@ -253,7 +266,7 @@ int gw_apppass_parse(const char *text, size_t len, struct gw_apppass_set *set, s
 			why = "more records than mailkey keeps";
 			goto bad;
 		}
-		if (grow(set) != 0) {
+		if (reserve(set, 1) != 0) {
 			mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 			goto out;
 		}
@@ -277,8 +290,8 @@ int gw_apppass_parse(const char *text, size_t len, struct gw_apppass_set *set, s
 			if (seen++ == want)
 				break;
 		}
-		mk_error_set(err, MK_ERR_DATA, "line %zu: a second app password named %s for account %s", line,
-			     set->recs[dup].name, set->recs[dup].account);
+		mk_error_set(err, MK_ERR_DATA, "line %zu: a second app password named %s for account %s",
+			     line, set->recs[dup].name, set->recs[dup].account);
 		goto out;
 	}
 	rc = 0;
@@ -286,7 +299,7 @@ int gw_apppass_parse(const char *text, size_t len, struct gw_apppass_set *set, s
 bad:
 	mk_error_set(err, MK_ERR_DATA, "line %zu: %s", line, why);
 out:
-	if (rc != 0) {
+	if (rc != 0 && set->recs != NULL) {
 		mk_secret_wipe(set->recs + old_n, (set->n - old_n) * sizeof(*set->recs));
 		set->n = old_n;
 	}
@@ -335,15 +348,15 @@ int gw_apppass_format(const struct gw_apppass_set *set, struct mk_buf *out, stru
 		}
 		hex(salt, r->salt, sizeof(r->salt));
 		hex(mac, r->verifier, sizeof(r->verifier));
-		if (mk_buf_addf(out, "v1 %s %s %s %s %" PRId64 " %" PRId64 "\n", r->account, r->name, salt, mac,
-				r->created, r->last_used) != 0)
+		if (mk_buf_addf(out, "v1 %s %s %s %s %" PRId64 " %" PRId64 "\n", r->account, r->name, salt,
+				mac, r->created, r->last_used) != 0)
 			goto nomem;
 	}
 	rc = 0;
 	goto out;
 nomem:
-	mk_error_set(err, MK_ERR_INTERNAL, errno == E2BIG ? "the app-password file would be too large"
-							  : "out of memory");
+	mk_error_set(err, MK_ERR_INTERNAL,
+		     errno == E2BIG ? "the app-password file would be too large" : "out of memory");
 out:
 	if (rc != 0)
 		mk_buf_truncate(out, start);

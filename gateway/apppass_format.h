@@ -53,8 +53,9 @@ struct gw_apppass_set {
 bool gw_apppass_account_valid(const char *account);
 bool gw_apppass_name_valid(const char *name);
 
-/* Parse text[0..len) and append its records to set (which is left as it
- * was on failure). Errors: MK_ERR_DATA "line N: what is wrong" (bad
+/* Parse text[0..len) and append its records to set (which keeps only
+ * the records it had on failure; free it with gw_apppass_set_free either
+ * way). Errors: MK_ERR_DATA "line N: what is wrong" (bad
  * version tag, field, hex length, time, over-long line, missing final
  * newline, duplicate, too many records), MK_ERR_INTERNAL (memory). */
 int gw_apppass_parse(const char *text, size_t len, struct gw_apppass_set *set, struct mk_error *err);

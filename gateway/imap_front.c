@@ -151,7 +151,7 @@ static enum next do_login(struct front *f, const char *user, const char *pass, s
 
 			/* Capabilities can be long (Gmail, Dovecot): a buffer
 			 * of their size, not a fixed array. */
-			mk_buf_init(&c, REPLY_MAX);
+			mk_buf_init(&c, REPLY_MAX - 256); /* room for the tag and text */
 			if (mk_buf_addstr(&c, up->imap_caps) != 0) {
 				mk_buf_free(&c);
 				rc = reply(f, err, "%s OK Logged in", tag(f));
@@ -432,12 +432,16 @@ static enum next command(struct front *f, struct mk_error *err)
 
 int gw_front_imap(const struct gw_front_params *p, struct gw_upstream **up_r, struct mk_error *err)
 {
+	/* I/O failures (the client left) are the normal end of a dialogue
+	 * and stay here; only an internal error reaches the caller's err. */
+	struct mk_error e;
 	struct front f;
 	struct gw_imap_cmd_params cp;
 	enum next n = NEXT_GO_ON;
 	int rc = -1;
 
 	*up_r = NULL;
+	mk_error_init(&e);
 	memset(&f, 0, sizeof(f));
 	f.p = p;
 	f.lc = p->lc;
@@ -454,23 +458,23 @@ int gw_front_imap(const struct gw_front_params *p, struct gw_upstream **up_r, st
 	gw_imap_cmd_init(&f.cmd, &cp);
 
 	if (p->hostname != NULL && p->hostname[0] != '\0')
-		n = sent(reply(&f, err, "* OK [CAPABILITY %s] %s mailkey gateway ready", caps(&f),
+		n = sent(reply(&f, &e, "* OK [CAPABILITY %s] %s mailkey gateway ready", caps(&f),
 			       p->hostname));
 	else
-		n = sent(reply(&f, err, "* OK [CAPABILITY %s] mailkey gateway ready", caps(&f)));
+		n = sent(reply(&f, &e, "* OK [CAPABILITY %s] mailkey gateway ready", caps(&f)));
 	while (n == NEXT_GO_ON) {
-		n = read_line(&f, false, err);
+		n = read_line(&f, false, &e);
 		if (n != NEXT_GO_ON)
 			break;
 		if (f.commands >= f.max_commands) {
 			mk_log(MK_LOG_INFO, "imap %s: %u commands without login; closing", peer(&f),
 			       f.commands);
-			(void)reply(&f, err, "* BYE Too many commands before login");
+			(void)reply(&f, &e, "* BYE Too many commands before login");
 			n = NEXT_CLOSE;
 			break;
 		}
 		f.commands++;
-		n = command(&f, err);
+		n = command(&f, &e);
 	}
 	switch (n) {
 	case NEXT_LOGGED_IN:
@@ -481,8 +485,13 @@ int gw_front_imap(const struct gw_front_params *p, struct gw_upstream **up_r, st
 	case NEXT_GO_ON:
 	case NEXT_CLOSE:
 		rc = 1;
+		if (e.cls == MK_ERR_INTERNAL) {
+			*err = e;
+			rc = -1;
+		}
 		break;
 	case NEXT_ERROR:
+		*err = e;
 		rc = -1;
 		break;
 	}

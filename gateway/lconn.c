@@ -88,7 +88,8 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 		return (int)n;
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 		return MBEDTLS_ERR_SSL_WANT_WRITE;
-	return errno == EPIPE || errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_SEND_FAILED;
+	return errno == EPIPE || errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET
+						     : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
 static int bio_recv(void *ctx, unsigned char *buf, size_t len)
@@ -144,15 +145,17 @@ static int handshake(struct gw_lconn *c, struct mk_error *err)
 		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
 			w = wait_fd(c->fd, r == MBEDTLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT, deadline);
 			if (w == 1)
-				return mk_error_set(err, MK_ERR_CONN, "TLS handshake with %s timed out", c->peer);
+				return mk_error_set(err, MK_ERR_CONN, "TLS handshake with %s timed out",
+						    c->peer);
 			if (w < 0)
-				return mk_error_errno(err, MK_ERR_CONN, errno, "TLS handshake with %s", c->peer);
+				return mk_error_errno(err, MK_ERR_CONN, errno, "TLS handshake with %s",
+						      c->peer);
 			continue;
 		}
 		if (r == MBEDTLS_ERR_NET_CONN_RESET || r == MBEDTLS_ERR_NET_RECV_FAILED ||
 		    r == MBEDTLS_ERR_NET_SEND_FAILED || r == MBEDTLS_ERR_SSL_CONN_EOF)
-			return mk_error_set(err, MK_ERR_CONN, "%s closed the connection during the TLS handshake",
-					    c->peer);
+			return mk_error_set(err, MK_ERR_CONN,
+					    "%s closed the connection during the TLS handshake", c->peer);
 		mbedtls_strerror(r, why, sizeof(why));
 		return mk_error_set(err, MK_ERR_PROTO, "TLS handshake with %s failed: %s", c->peer, why);
 	}
@@ -213,14 +216,16 @@ static ssize_t raw_read(struct gw_lconn *c, void *p, size_t cap, long long deadl
 			int k = mbedtls_ssl_read(&c->ssl, p, cap);
 			if (k > 0)
 				return k;
-			if (k == 0 || k == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || k == MBEDTLS_ERR_NET_CONN_RESET)
+			if (k == 0 || k == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
+			    k == MBEDTLS_ERR_NET_CONN_RESET)
 				return 0;
 			if (k == MBEDTLS_ERR_SSL_WANT_WRITE)
 				ev = POLLOUT;
 			else if (k != MBEDTLS_ERR_SSL_WANT_READ) {
 				char why[160];
 				mbedtls_strerror(k, why, sizeof(why));
-				return mk_error_set(err, MK_ERR_CONN, "TLS read from %s failed: %s", c->peer, why);
+				return mk_error_set(err, MK_ERR_CONN, "TLS read from %s failed: %s", c->peer,
+						    why);
 			}
 		} else {
 			n = recv(c->fd, p, cap, 0);
@@ -277,16 +282,16 @@ int gw_lconn_read_line(struct gw_lconn *c, struct mk_buf *line, size_t max, stru
 				return mk_error_set(err, MK_ERR_PROTO, "%s sent a line longer than %zu bytes",
 						    c->peer, max);
 			if (mk_buf_add(line, c->rbuf.data, keep) != 0)
-				return mk_error_set(err, MK_ERR_PROTO, "%s sent a line longer than the buffer",
-						    c->peer);
+				return mk_error_set(err, MK_ERR_PROTO,
+						    "%s sent a line longer than the buffer", c->peer);
 			mk_buf_consume(&c->rbuf, n + 1);
 			return 0;
 		}
 		scanned = c->rbuf.len;
 		/* max bytes plus a CR may still end well; one more cannot. */
 		if (c->rbuf.len > max + 1)
-			return mk_error_set(err, MK_ERR_PROTO, "%s sent a line longer than %zu bytes", c->peer,
-					    max);
+			return mk_error_set(err, MK_ERR_PROTO, "%s sent a line longer than %zu bytes",
+					    c->peer, max);
 		if (fill(c, deadline, err) != 0)
 			return -1;
 	}
@@ -300,7 +305,8 @@ int gw_lconn_read_exact(struct gw_lconn *c, size_t n, struct mk_buf *out, struct
 		size_t take = c->rbuf.len < n ? c->rbuf.len : n;
 		if (take > 0) {
 			if (mk_buf_add(out, c->rbuf.data, take) != 0)
-				return mk_error_set(err, MK_ERR_PROTO, "%s sent more data than allowed", c->peer);
+				return mk_error_set(err, MK_ERR_PROTO, "%s sent more data than allowed",
+						    c->peer);
 			mk_buf_consume(&c->rbuf, take);
 			n -= take;
 		}
@@ -330,8 +336,8 @@ int gw_lconn_write(struct gw_lconn *c, const void *p, size_t n, struct mk_error 
 			if (k == MBEDTLS_ERR_SSL_WANT_READ)
 				ev = POLLIN;
 			else if (k != MBEDTLS_ERR_SSL_WANT_WRITE)
-				return mk_error_set(err, MK_ERR_CONN, "the connection to %s broke while sending",
-						    c->peer);
+				return mk_error_set(err, MK_ERR_CONN,
+						    "the connection to %s broke while sending", c->peer);
 		} else {
 			ssize_t k = send(c->fd, b, n, MSG_NOSIGNAL);
 			if (k > 0) {
@@ -446,7 +452,8 @@ int gw_lconn_write_some(struct gw_lconn *c, const void *p, size_t len, size_t *n
 		if (k == MBEDTLS_ERR_SSL_WANT_WRITE || k == MBEDTLS_ERR_SSL_WANT_READ)
 			return 0;
 		if (k <= 0)
-			return mk_error_set(err, MK_ERR_CONN, "the connection to %s broke while sending", c->peer);
+			return mk_error_set(err, MK_ERR_CONN, "the connection to %s broke while sending",
+					    c->peer);
 		*n = (size_t)k;
 	} else {
 		ssize_t k = send(c->fd, p, len, MSG_NOSIGNAL);

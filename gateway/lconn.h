@@ -15,7 +15,8 @@ struct gw_lconn;
 
 /* Take ownership of fd (an accepted TCP socket). tls NULL = this listener
  * has no TLS (no STARTTLS either). implicit = handshake now (imaps, pop3s,
- * smtps). timeout_ms bounds every read and write (and the handshake). */
+ * smtps). timeout_ms bounds every read and write (and the handshake);
+ * 0 = no limit. */
 int gw_lconn_new(int fd, struct gw_tls *tls, bool implicit, unsigned timeout_ms, struct gw_lconn **r,
 		 struct mk_error *err);
 

@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SRC_MAX 64	    /* longest IPv6 text is 45; longer sources are cut */
-#define TABLE_MIN 4096	    /* slots, at least; and twice max_connections */
+#define SRC_MAX 64     /* longest IPv6 text is 45; longer sources are cut */
+#define TABLE_MIN 4096 /* slots, at least; and twice max_connections */
 #define NONE ((size_t)-1)
 #define EVICT_LOOK 32
 
 struct entry {
 	char src[SRC_MAX];
-	size_t next;	       /* hash chain */
+	size_t next;	     /* hash chain */
 	size_t newer, older; /* the use list, for eviction */
 	time_t fail_start;
 	unsigned fails;
@@ -129,6 +129,8 @@ static void list_push(struct gw_limit *l, size_t i)
 
 static struct entry *find(struct gw_limit *l, const char *src)
 {
+	if (src == NULL)
+		src = ""; /* a source we could not name is still one source */
 	for (size_t i = l->head[hash(src) & (l->nhead - 1)]; i != NONE; i = l->e[i].next)
 		if (same(&l->e[i], src)) {
 			list_remove(l, i);
@@ -164,6 +166,8 @@ static struct entry *get(struct gw_limit *l, const char *src, time_t now)
 
 	if (e != NULL)
 		return e;
+	if (src == NULL)
+		src = "";
 	if (l->nused < l->size) {
 		/* Slots are only ever freed to be reused at once, so the used
 		 * ones are always the first nused. */

@@ -46,6 +46,21 @@ static bool auth_allowed(const struct pop3 *s)
 	return !s->p->require_tls || gw_lconn_is_tls(s->lc);
 }
 
+/* A multi-line reply is traced line by line, as the client reads it. */
+static void trace_reply(const char *r, size_t n)
+{
+	while (n > 0) {
+		const char *e = memchr(r, '\r', n);
+		size_t k = e != NULL ? (size_t)(e - r) : n;
+		mk_log_proto("S", r, k, false, 0);
+		if (e == NULL)
+			break;
+		k += (k + 1 < n && r[k + 1] == '\n') ? 2 : 1;
+		r += k;
+		n -= k;
+	}
+}
+
 /* Send one reply (CRLF added) and trace it. A client that went away ends
  * the dialogue; anything else is internal. */
 static enum step reply(struct pop3 *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -65,7 +80,7 @@ static enum step reply(struct pop3 *s, const char *fmt, ...)
 		mk_error_set(s->err, MK_ERR_INTERNAL, "POP3 reply too long or out of memory");
 		return STEP_ERROR;
 	}
-	mk_log_proto("S", mk_buf_str(&b), b.len, false, 0);
+	trace_reply(mk_buf_str(&b), b.len);
 	if (mk_buf_add(&b, "\r\n", 2) != 0) {
 		mk_buf_free(&b);
 		mk_error_set(s->err, MK_ERR_INTERNAL, "out of memory");

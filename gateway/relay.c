@@ -76,7 +76,8 @@ static int fill_up(struct relay *r, bool *moved, struct mk_error *err)
 {
 	size_t n;
 
-	if (dir_need(&r->to_up, err) != 0 || gw_lconn_read_some(r->client, r->to_up.buf, RELAY_CHUNK, &n, err) != 0)
+	if (dir_need(&r->to_up, err) != 0 ||
+	    gw_lconn_read_some(r->client, r->to_up.buf, RELAY_CHUNK, &n, err) != 0)
 		return -1;
 	if (n == 0)
 		return 1;
@@ -89,7 +90,8 @@ static int fill_client(struct relay *r, bool *moved, struct mk_error *err)
 {
 	size_t n;
 
-	if (dir_need(&r->to_client, err) != 0 || mk_conn_read_some(r->up, r->to_client.buf, RELAY_CHUNK, &n, err) != 0)
+	if (dir_need(&r->to_client, err) != 0 ||
+	    mk_conn_read_some(r->up, r->to_client.buf, RELAY_CHUNK, &n, err) != 0)
 		return -1;
 	if (n == 0)
 		return 1;
@@ -127,10 +129,10 @@ static int flush_client(struct relay *r, bool *moved, struct mk_error *err)
 
 /* Result of a step: 0 go on, else the session ends (ended_by set); -1 is
  * an error. */
-#define END(who, k) \
-	do { \
-		r->st.ended_by = (who); \
-		return (k) < 0 ? -1 : 1; \
+#define END(who, k)                                                                                          \
+	do {                                                                                                 \
+		r->st.ended_by = (who);                                                                      \
+		return (k) < 0 ? -1 : 1;                                                                     \
 	} while (0)
 
 /* Move without waiting: flush what is held, and refill from bytes a side
@@ -205,9 +207,11 @@ static int relay_loop(struct relay *r, unsigned idle_ms, int cancel_fd, struct m
 		if (moved)
 			last = now_ms();
 		want(&pfd[0], gw_lconn_fd(r->client),
-		     (short)((dir_pending(&r->to_up) ? 0 : POLLIN) | (dir_pending(&r->to_client) ? POLLOUT : 0)));
+		     (short)((dir_pending(&r->to_up) ? 0 : POLLIN) |
+			     (dir_pending(&r->to_client) ? POLLOUT : 0)));
 		want(&pfd[1], mk_conn_fd(r->up),
-		     (short)((dir_pending(&r->to_client) ? 0 : POLLIN) | (dir_pending(&r->to_up) ? POLLOUT : 0)));
+		     (short)((dir_pending(&r->to_client) ? 0 : POLLIN) |
+			     (dir_pending(&r->to_up) ? POLLOUT : 0)));
 		want(&pfd[2], cancel_fd, POLLIN); /* -1: ignored by poll */
 		if (idle_ms > 0) {
 			long long left = last + idle_ms - now_ms();

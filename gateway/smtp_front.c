@@ -46,6 +46,21 @@ static bool auth_allowed(const struct smtp *s)
 	return !s->p->require_tls || gw_lconn_is_tls(s->lc);
 }
 
+/* A multi-line reply is traced line by line, as the client reads it. */
+static void trace_reply(const char *r, size_t n)
+{
+	while (n > 0) {
+		const char *e = memchr(r, '\r', n);
+		size_t k = e != NULL ? (size_t)(e - r) : n;
+		mk_log_proto("S", r, k, false, 0);
+		if (e == NULL)
+			break;
+		k += (k + 1 < n && r[k + 1] == '\n') ? 2 : 1;
+		r += k;
+		n -= k;
+	}
+}
+
 /* Send one reply (lines already joined with CRLF; the last CRLF added) and
  * trace it. A client that went away ends the dialogue. */
 static enum step reply(struct smtp *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -61,7 +76,7 @@ static enum step reply(struct smtp *s, const char *fmt, ...)
 	r = mk_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	if (r == 0) {
-		mk_log_proto("S", mk_buf_str(&b), b.len, false, 0);
+		trace_reply(mk_buf_str(&b), b.len);
 		r = mk_buf_add(&b, "\r\n", 2);
 	}
 	if (r != 0) {

@@ -49,12 +49,13 @@ struct gw_tls {
 /* ECDHE only (forward secrecy), AEAD only; ECDSA for the generated P-256
  * certificate, RSA for an admin's RSA one. TLS 1.2 suites: Mbed TLS 2.28
  * has no TLS 1.3 server. */
-static const int suites[] = {
-	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,   MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,	   MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	0
-};
+static const int suites[] = { MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+			      MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+			      MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+			      MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			      MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			      MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+			      0 };
 
 /* P-256 first: Mbed TLS's fastest key exchange (see mail/conn.c). */
 static const mbedtls_ecp_group_id curves[] = { MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_CURVE25519,
@@ -95,10 +96,11 @@ static int read_pem(const char *path, const char *what, struct mk_buf *out, stru
 
 	mk_error_init(&e);
 	if (mk_fs_read_file(path, out, &e) != 0)
-		return mk_error_set(err, MK_ERR_CONFIG,
-				    "cannot read the gateway's %s file %s (%s); set [gateway] cert and key to "
-				    "readable PEM files, or remove both to use the certificate mailkey generates",
-				    what, path, e.msg);
+		return mk_error_set(
+			err, MK_ERR_CONFIG,
+			"cannot read the gateway's %s file %s (%s); set [gateway] cert and key to "
+			"readable PEM files, or remove both to use the certificate mailkey generates",
+			what, path, e.msg);
 	return 0;
 }
 
@@ -117,7 +119,8 @@ static int load_into(struct gw_tls *t, const char *cert_file, const char *key_fi
 		mk_error_set(err, MK_ERR_CONFIG,
 			     "the gateway's certificate file %s is not a PEM certificate chain (%s); "
 			     "give [gateway] cert a file with -----BEGIN CERTIFICATE----- blocks",
-			     cert_file, r < 0 ? mbed_why(r, why, sizeof(why)) : "some certificates are invalid");
+			     cert_file,
+			     r < 0 ? mbed_why(r, why, sizeof(why)) : "some certificates are invalid");
 		goto out;
 	}
 	r = mbedtls_pk_parse_key(&t->key, (const unsigned char *)mk_buf_str(&kb), kb.len + 1, NULL, 0);
@@ -126,7 +129,8 @@ static int load_into(struct gw_tls *t, const char *cert_file, const char *key_fi
 			     "the gateway's key file %s is not a usable private key (%s); give [gateway] key "
 			     "an unencrypted PEM key (openssl pkey -in KEY -out key.pem)",
 			     key_file,
-			     r == MBEDTLS_ERR_PK_PASSWORD_REQUIRED ? "it is encrypted" : mbed_why(r, why, sizeof(why)));
+			     r == MBEDTLS_ERR_PK_PASSWORD_REQUIRED ? "it is encrypted"
+								   : mbed_why(r, why, sizeof(why)));
 		goto out;
 	}
 	if (mbedtls_pk_check_pair(&t->chain.pk, &t->key) != 0) {
@@ -152,8 +156,8 @@ static int load_into(struct gw_tls *t, const char *cert_file, const char *key_fi
 	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_NONE);
 	r = mbedtls_ssl_conf_own_cert(&t->conf, &t->chain, &t->key);
 	if (r != 0) {
-		mk_error_set(err, MK_ERR_CONFIG, "the gateway cannot use the certificate in %s (%s)", cert_file,
-			     mbed_why(r, why, sizeof(why)));
+		mk_error_set(err, MK_ERR_CONFIG, "the gateway cannot use the certificate in %s (%s)",
+			     cert_file, mbed_why(r, why, sizeof(why)));
 		goto out;
 	}
 	rc = 0;
@@ -229,7 +233,8 @@ static int add_name(struct names *ns, const char *name, struct mk_error *err)
 		s.tag = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2;
 		s.len = strlen(name);
 		for (size_t i = 0; i < s.len; i++)
-			s.data[i] = (unsigned char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+			s.data[i] =
+				(unsigned char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
 	} else {
 		return mk_error_set(err, MK_ERR_CONFIG,
 				    "[gateway] names: \"%s\" is neither a host name nor an IP address; list "
@@ -237,7 +242,8 @@ static int add_name(struct names *ns, const char *name, struct mk_error *err)
 				    name);
 	}
 	for (size_t i = 0; i < ns->n; i++)
-		if (ns->v[i].tag == s.tag && ns->v[i].len == s.len && memcmp(ns->v[i].data, s.data, s.len) == 0)
+		if (ns->v[i].tag == s.tag && ns->v[i].len == s.len &&
+		    memcmp(ns->v[i].data, s.data, s.len) == 0)
 			return 0;
 	if (ns->n == MAX_NAMES)
 		return mk_error_set(err, MK_ERR_CONFIG, "[gateway] names: more than %d names", MAX_NAMES - 3);
@@ -264,7 +270,8 @@ static bool crt_has_san(const mbedtls_x509_crt *crt, const struct san *s)
 		mbedtls_x509_buf oid;
 		int critical;
 
-		if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+		if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) !=
+		    0)
 			return false;
 		ext_end = p + len;
 		if (mbedtls_asn1_get_tag(&p, ext_end, &oid.len, MBEDTLS_ASN1_OID) != 0)
@@ -278,8 +285,8 @@ static bool crt_has_san(const mbedtls_x509_crt *crt, const struct san *s)
 			p = ext_end;
 			continue;
 		}
-		if (mbedtls_asn1_get_tag(&p, ext_end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) !=
-		    0)
+		if (mbedtls_asn1_get_tag(&p, ext_end, &len,
+					 MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
 			return false;
 		names_end = p + len;
 		while (p < names_end) {
@@ -290,7 +297,8 @@ static bool crt_has_san(const mbedtls_x509_crt *crt, const struct san *s)
 				bool same = true;
 				for (size_t i = 0; i < len && same; i++) {
 					unsigned char a = p[i];
-					if (a >= 'A' && a <= 'Z' && tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2))
+					if (a >= 'A' && a <= 'Z' &&
+					    tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2))
 						a = (unsigned char)(a + 32);
 					same = a == s->data[i];
 				}
@@ -322,7 +330,8 @@ static bool crt_fresh(const mbedtls_x509_crt *crt)
 {
 	time_t now = time(NULL);
 
-	return x509_time(&crt->valid_from) <= now + 3600 && x509_time(&crt->valid_to) > now + RENEW_DAYS * DAY_S;
+	return x509_time(&crt->valid_from) <= now + 3600 &&
+	       x509_time(&crt->valid_to) > now + RENEW_DAYS * DAY_S;
 }
 
 /* 0 loaded, -1 missing or unusable (the caller makes a new one). */
@@ -368,7 +377,8 @@ static int load_crt(const char *path, mbedtls_x509_crt *crt)
 static int gen_key(struct gw_tls *t, mbedtls_pk_context *pk, struct mk_error *err)
 {
 	if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
-	    mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk), mbedtls_ctr_drbg_random, &t->drbg) != 0)
+	    mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk), mbedtls_ctr_drbg_random,
+				&t->drbg) != 0)
 		return mk_error_set(err, MK_ERR_INTERNAL, "cannot generate a P-256 key");
 	return 0;
 }
@@ -397,7 +407,8 @@ static void fmt_time(time_t when, char out[16])
 
 /* An extension value SEQUENCE { ... } built backwards into buf; *der_r and
  * *len_r say where it is. */
-static int san_der(const struct names *ns, unsigned char *buf, size_t size, unsigned char **der_r, size_t *len_r)
+static int san_der(const struct names *ns, unsigned char *buf, size_t size, unsigned char **der_r,
+		   size_t *len_r)
 {
 	unsigned char *p = buf + size;
 	size_t len = 0;
@@ -432,8 +443,8 @@ static int eku_der(unsigned char *buf, size_t size, unsigned char **der_r, size_
 	size_t len = 0;
 	int r;
 
-	if ((r = mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))) <
-	    0)
+	if ((r = mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH,
+					MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))) < 0)
 		return r;
 	len += (size_t)r;
 	if ((r = mbedtls_asn1_write_len(&p, buf, len)) < 0)
@@ -452,8 +463,8 @@ static int eku_der(unsigned char *buf, size_t size, unsigned char **der_r, size_
 
 /* Issue a certificate for subject_key signed by issuer_key and write it to
  * path (PEM, atomically). ns NULL = the CA itself. */
-static int issue(struct gw_tls *t, const char *path, mbedtls_pk_context *subject_key, mbedtls_pk_context *issuer_key,
-		 const struct names *ns, struct mk_error *err)
+static int issue(struct gw_tls *t, const char *path, mbedtls_pk_context *subject_key,
+		 mbedtls_pk_context *issuer_key, const struct names *ns, struct mk_error *err)
 {
 	mbedtls_x509write_cert w;
 	mbedtls_mpi serial;
@@ -491,8 +502,8 @@ static int issue(struct gw_tls *t, const char *path, mbedtls_pk_context *subject
 		goto fail;
 	if (ns == NULL) {
 		if (mbedtls_x509write_crt_set_basic_constraints(&w, 1, 0) != 0 ||
-		    mbedtls_x509write_crt_set_key_usage(&w, MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN) !=
-			    0)
+		    mbedtls_x509write_crt_set_key_usage(&w, MBEDTLS_X509_KU_KEY_CERT_SIGN |
+								    MBEDTLS_X509_KU_CRL_SIGN) != 0)
 			goto fail;
 	} else {
 		if (mbedtls_x509write_crt_set_authority_key_identifier(&w) != 0 ||
@@ -501,13 +512,13 @@ static int issue(struct gw_tls *t, const char *path, mbedtls_pk_context *subject
 			goto fail;
 		if (san_der(ns, ext, sizeof(ext), &der, &der_len) != 0 ||
 		    mbedtls_x509write_crt_set_extension(&w, MBEDTLS_OID_SUBJECT_ALT_NAME,
-							MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, der,
-							der_len) != 0)
+							MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0,
+							der, der_len) != 0)
 			goto fail;
 		if (eku_der(ext, sizeof(ext), &der, &der_len) != 0 ||
 		    mbedtls_x509write_crt_set_extension(&w, MBEDTLS_OID_EXTENDED_KEY_USAGE,
-							MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), 0, der,
-							der_len) != 0)
+							MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), 0,
+							der, der_len) != 0)
 			goto fail;
 	}
 	if (mbedtls_x509write_crt_pem(&w, pem, pem_size, mbedtls_ctr_drbg_random, &t->drbg) != 0)
@@ -553,9 +564,10 @@ static int make_paths(const char *dir, struct paths *p, struct mk_error *err)
 }
 
 /* Under the lock: make whatever is missing, stale or inconsistent. The
- * order keeps every moment's files consistent: CA key, then CA certificate
- * (an old server certificate removed first), then server key (its old
- * certificate removed first), then the server certificate. */
+ * order keeps the files consistent at every moment a kill may strike: the
+ * server certificate is removed before its CA or key changes, and the CA
+ * certificate before its key; then CA key, CA certificate, server key and
+ * server certificate are written, each atomically. */
 static int ensure_locked(struct gw_tls *t, const char *dir, const struct paths *p, const struct names *ns,
 			 struct mk_error *err)
 {
@@ -579,8 +591,11 @@ static int ensure_locked(struct gw_tls *t, const char *dir, const struct paths *
 	if (!ca_ok) {
 		if (drop(dir, p->crt, err) != 0)
 			goto out;
+		/* A new CA key: its old certificate goes first, so ca.pem never
+		 * names another key than ca.key. */
 		if (mbedtls_pk_get_type(&ca_key) == MBEDTLS_PK_NONE) {
-			if (gen_key(t, &ca_key, err) != 0 || write_key(p->ca_key, &ca_key, err) != 0)
+			if (drop(dir, p->ca_crt, err) != 0 || gen_key(t, &ca_key, err) != 0 ||
+			    write_key(p->ca_key, &ca_key, err) != 0)
 				goto out;
 		}
 		if (issue(t, p->ca_crt, &ca_key, &ca_key, NULL, err) != 0)

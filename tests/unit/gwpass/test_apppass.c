@@ -113,7 +113,8 @@ static void test_add_verify(void **state)
 	assert_int_equal(err.cls, MK_ERR_AUTH);
 	assert_int_equal(verify("work", "----", name, &err), -1);
 	assert_int_equal(verify("work",
-				"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				"aaaaaaaaa",
 				name, &err),
 			 -1);
 	assert_int_equal(err.cls, MK_ERR_AUTH);
@@ -321,8 +322,9 @@ int main(void)
 {
 	/* In order: each builds on the file the one before left. */
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add_verify), cmocka_unit_test(test_add_refuses), cmocka_unit_test(test_list),
-		cmocka_unit_test(test_touch),	   cmocka_unit_test(test_revoke),      cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_add_verify), cmocka_unit_test(test_add_refuses),
+		cmocka_unit_test(test_list),	   cmocka_unit_test(test_touch),
+		cmocka_unit_test(test_revoke),	   cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_unwritable),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

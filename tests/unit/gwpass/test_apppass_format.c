@@ -9,7 +9,8 @@
 #define SALT "000102030405060708090a0b0c0d0e0f"
 #define MAC "f0e1d2c3b4a5968778695a4b3c2d1e0f00112233445566778899aabbccddeeff"
 
-static void rec(struct gw_apppass_rec *r, const char *account, const char *name, int64_t created, int64_t used)
+static void rec(struct gw_apppass_rec *r, const char *account, const char *name, int64_t created,
+		int64_t used)
 {
 	memset(r, 0, sizeof(*r));
 	snprintf(r->account, sizeof(r->account), "%s", account);
@@ -210,6 +211,8 @@ static void test_caps(void **state)
 		assert_int_equal(mk_buf_addstr(&text, "#\n"), 0);
 	assert_int_equal(gw_apppass_parse(text.data, text.len, &set, &err), -1);
 	assert_non_null(strstr(err.msg, "too many lines"));
+	assert_int_equal(set.n, 0);
+	gw_apppass_set_free(&set);
 	mk_buf_free(&text);
 }
 
@@ -247,8 +250,9 @@ static void test_format_refuses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip), cmocka_unit_test(test_damaged), cmocka_unit_test(test_names),
-		cmocka_unit_test(test_caps),	   cmocka_unit_test(test_format_refuses),
+		cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_names),	       cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_format_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

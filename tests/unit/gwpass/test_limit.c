@@ -90,7 +90,9 @@ static void test_window(void **state)
  * never forgotten, and a blocked source outlives the flood. */
 static void test_eviction(void **state)
 {
-	struct gw_limit_params p = { .max_connections = 10, .max_per_source = 1, .max_failures = 1, .window_s = 1000 };
+	struct gw_limit_params p = {
+		.max_connections = 10, .max_per_source = 1, .max_failures = 1, .window_s = 1000
+	};
 	struct gw_limit *l = gw_limit_new(&p);
 	char src[48];
 	time_t now;
@@ -172,8 +174,9 @@ static void test_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_conn_caps), cmocka_unit_test(test_defaults), cmocka_unit_test(test_window),
-		cmocka_unit_test(test_eviction),  cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_conn_caps), cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_window),	  cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

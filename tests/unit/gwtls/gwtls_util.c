@@ -248,7 +248,8 @@ int pump(struct end *e, uint64_t send_n, unsigned send_seed, uint64_t recv_n, un
 			out_off += n;
 			sent += n;
 		}
-		if (got < recv_n && (end_buffered(e) > 0 || (poll(&(struct pollfd){ .fd = p.fd, .events = POLLIN }, 1, 0) == 1))) {
+		if (got < recv_n && (end_buffered(e) > 0 ||
+				     (poll(&(struct pollfd){ .fd = p.fd, .events = POLLIN }, 1, 0) == 1))) {
 			size_t cap = recv_n - got < chunk ? (size_t)(recv_n - got) : chunk;
 			errno = 0;
 			if (end_read(e, in, cap, &n, &err) != 0) {
@@ -256,13 +257,14 @@ int pump(struct end *e, uint64_t send_n, unsigned send_seed, uint64_t recv_n, un
 				goto out;
 			}
 			if (n == 0 && errno != EAGAIN) {
-				fprintf(stderr, "pump: EOF after %llu of %llu bytes\n", (unsigned long long)got,
-					(unsigned long long)recv_n);
+				fprintf(stderr, "pump: EOF after %llu of %llu bytes\n",
+					(unsigned long long)got, (unsigned long long)recv_n);
 				goto out;
 			}
 			for (size_t i = 0; i < n; i++)
 				if (in[i] != stream_byte(recv_seed, got + i)) {
-					fprintf(stderr, "pump: byte %llu differs\n", (unsigned long long)(got + i));
+					fprintf(stderr, "pump: byte %llu differs\n",
+						(unsigned long long)(got + i));
 					goto out;
 				}
 			got += n;

@@ -377,7 +377,10 @@ static int h_hi(struct srv *s, struct gw_lconn *lc)
 			if (gw_lconn_read_line(lc, &line, 8192, &s->err) != 0)
 				goto out;
 		} while (line.len > 0);
-		if (gw_lconn_printf(lc, &err, "HTTP/1.0 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nhi curl\n") != 0)
+		if (gw_lconn_printf(
+			    lc, &err,
+			    "HTTP/1.0 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nhi curl\n") !=
+		    0)
 			goto out;
 	} else if (gw_lconn_printf(lc, &err, "hi %s\r\n", s->line) != 0) {
 		goto out;
@@ -390,8 +393,9 @@ out:
 
 static void mk_client(const char *host, unsigned port, bool implicit, struct mk_conn **c)
 {
-	struct mk_conn_params p = { .host = host, .port = port, .implicit_tls = implicit, .cafile = g_ca,
-				    .io_timeout_ms = 10000 };
+	struct mk_conn_params p = {
+		.host = host, .port = port, .implicit_tls = implicit, .cafile = g_ca, .io_timeout_ms = 10000
+	};
 	struct mk_error err;
 
 	mk_error_init(&err);
@@ -508,13 +512,14 @@ static void test_python_ssl(void **state)
 	for (int i = 0; i < 2; i++) {
 		struct srv s;
 		srv_start(&s, true, true, 5000, h_hi);
-		out = run_out("python3 -c 'import ssl,socket,sys\n"
-			      "ctx = ssl.create_default_context(cafile=sys.argv[1])\n"
-			      "s = ctx.wrap_socket(socket.create_connection((\"127.0.0.1\", int(sys.argv[2]))), "
-			      "server_hostname=sys.argv[3])\n"
-			      "s.sendall(b\"py\\r\\n\")\n"
-			      "print(s.recv(100).decode().strip(), s.version(), s.cipher()[0])' '%s' %u '%s' 2>&1",
-			      g_ca, s.port, ok[i]);
+		out = run_out(
+			"python3 -c 'import ssl,socket,sys\n"
+			"ctx = ssl.create_default_context(cafile=sys.argv[1])\n"
+			"s = ctx.wrap_socket(socket.create_connection((\"127.0.0.1\", int(sys.argv[2]))), "
+			"server_hostname=sys.argv[3])\n"
+			"s.sendall(b\"py\\r\\n\")\n"
+			"print(s.recv(100).decode().strip(), s.version(), s.cipher()[0])' '%s' %u '%s' 2>&1",
+			g_ca, s.port, ok[i]);
 		srv_join(&s);
 		assert_non_null(out);
 		if (strncmp(out, "hi py TLSv1.2 ECDHE-ECDSA-", 26) != 0)
@@ -526,15 +531,16 @@ static void test_python_ssl(void **state)
 	{
 		struct srv s;
 		srv_start(&s, true, true, 5000, h_hi);
-		out = run_out("python3 -c 'import ssl,socket,sys\n"
-			      "ctx = ssl.create_default_context(cafile=sys.argv[1])\n"
-			      "try:\n"
-			      "  ctx.wrap_socket(socket.create_connection((\"127.0.0.1\", int(sys.argv[2]))), "
-			      "server_hostname=\"mail.example\")\n"
-			      "  print(\"accepted\")\n"
-			      "except ssl.SSLCertVerificationError as e:\n"
-			      "  print(\"refused\", e.verify_message)' '%s' %u 2>&1",
-			      g_ca, s.port);
+		out = run_out(
+			"python3 -c 'import ssl,socket,sys\n"
+			"ctx = ssl.create_default_context(cafile=sys.argv[1])\n"
+			"try:\n"
+			"  ctx.wrap_socket(socket.create_connection((\"127.0.0.1\", int(sys.argv[2]))), "
+			"server_hostname=\"mail.example\")\n"
+			"  print(\"accepted\")\n"
+			"except ssl.SSLCertVerificationError as e:\n"
+			"  print(\"refused\", e.verify_message)' '%s' %u 2>&1",
+			g_ca, s.port);
 		srv_join(&s);
 		assert_non_null(out);
 		if (strncmp(out, "refused Hostname mismatch", 25) != 0)

@@ -72,7 +72,8 @@ static void ensure_ok(const struct fx *f, const char *const *names)
 /* openssl's verdict on the chain, and the SANs as openssl prints them. */
 static void check_chain(const struct fx *f)
 {
-	assert_int_equal(run("openssl verify -CAfile '%s/ca.pem' '%s/cert.pem' >/dev/null", f->sub, f->sub), 0);
+	assert_int_equal(run("openssl verify -CAfile '%s/ca.pem' '%s/cert.pem' >/dev/null", f->sub, f->sub),
+			 0);
 	/* The key matches the certificate, compared by openssl. */
 	assert_int_equal(run("test \"$(openssl pkey -in '%s/key.pem' -pubout)\" = "
 			     "\"$(openssl x509 -in '%s/cert.pem' -noout -pubkey)\"",
@@ -112,25 +113,23 @@ static void test_first_use(void **state)
 	assert_non_null(strstr(txt, "ASN1 OID: prime256v1"));
 	assert_non_null(strstr(txt, "ecdsa-with-SHA256"));
 	/* Two years, give or take the hour of slack at the start. */
-	assert_int_equal(run("openssl x509 -in '%s/cert.pem' -noout -checkend %d >/dev/null", f->sub,
-			     729 * 86400),
-			 0);
-	assert_int_not_equal(run("openssl x509 -in '%s/cert.pem' -noout -checkend %d >/dev/null", f->sub,
-				 731 * 86400),
-			     0);
+	assert_int_equal(
+		run("openssl x509 -in '%s/cert.pem' -noout -checkend %d >/dev/null", f->sub, 729 * 86400), 0);
+	assert_int_not_equal(
+		run("openssl x509 -in '%s/cert.pem' -noout -checkend %d >/dev/null", f->sub, 731 * 86400), 0);
 	free(txt);
 
 	txt = x509_text(f, "ca.pem");
 	assert_non_null(strstr(txt, "CA:TRUE"));
 	assert_non_null(strstr(txt, "Certificate Sign"));
-	assert_int_equal(run("openssl x509 -in '%s/ca.pem' -noout -checkend %d >/dev/null", f->sub,
-			     3649 * 86400),
-			 0);
+	assert_int_equal(
+		run("openssl x509 -in '%s/ca.pem' -noout -checkend %d >/dev/null", f->sub, 3649 * 86400), 0);
 	free(txt);
 	/* No temp files or other leftovers besides the lock. */
-	assert_int_equal(run("test \"$(ls -A '%s' | tr '\\n' ' ')\" = 'ca.key ca.pem cert.pem key.pem tls.lock '",
-			     f->sub),
-			 0);
+	assert_int_equal(
+		run("test \"$(ls -A '%s' | tr '\\n' ' ')\" = 'ca.key ca.pem cert.pem key.pem tls.lock '",
+		    f->sub),
+		0);
 }
 
 static void test_idempotent(void **state)
@@ -200,19 +199,18 @@ static void test_reissue_near_expiry(void **state)
 	ensure_ok(f, NULL);
 	key0 = slurp(file_of(f, "key.pem"), NULL);
 	/* The same CA signs a 10-day certificate for the same key and names. */
-	assert_int_equal(run("cd '%s' && openssl req -new -key key.pem -subj /CN=localhost "
-			     "-addext subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1 -out r.csr 2>/dev/null && "
-			     "openssl x509 -req -in r.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 10 "
-			     "-copy_extensions copyall -out cert.pem 2>/dev/null && rm -f r.csr ca.srl",
-			     f->sub),
-			 0);
-	assert_int_not_equal(run("openssl x509 -in '%s/cert.pem' -noout -checkend %d >/dev/null", f->sub,
-				 30 * 86400),
-			     0);
+	assert_int_equal(
+		run("cd '%s' && openssl req -new -key key.pem -subj /CN=localhost "
+		    "-addext subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1 -out r.csr 2>/dev/null && "
+		    "openssl x509 -req -in r.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 10 "
+		    "-copy_extensions copyall -out cert.pem 2>/dev/null && rm -f r.csr ca.srl",
+		    f->sub),
+		0);
+	assert_int_not_equal(
+		run("openssl x509 -in '%s/cert.pem' -noout -checkend %d >/dev/null", f->sub, 30 * 86400), 0);
 	ensure_ok(f, NULL);
-	assert_int_equal(run("openssl x509 -in '%s/cert.pem' -noout -checkend %d >/dev/null", f->sub,
-			     700 * 86400),
-			 0);
+	assert_int_equal(
+		run("openssl x509 -in '%s/cert.pem' -noout -checkend %d >/dev/null", f->sub, 700 * 86400), 0);
 	key1 = slurp(file_of(f, "key.pem"), NULL);
 	assert_string_equal(key0, key1);
 	check_chain(f);
@@ -359,8 +357,8 @@ static void test_load(void **state)
 	assert_non_null(strstr(err.msg, other));
 
 	/* An encrypted key. */
-	assert_int_equal(run("openssl pkey -in '%s' -aes256 -passout pass:secret -out '%s/enc.pem'", key, f->dir),
-			 0);
+	assert_int_equal(
+		run("openssl pkey -in '%s' -aes256 -passout pass:secret -out '%s/enc.pem'", key, f->dir), 0);
 	snprintf(other, sizeof(other), "%s/enc.pem", f->dir);
 	mk_error_init(&err);
 	assert_int_equal(gw_tls_load(cert, other, &t, &err), -1);
@@ -369,10 +367,11 @@ static void test_load(void **state)
 	assert_null(strstr(err.msg, "secret"));
 
 	/* An RSA certificate and key made by openssl load too. */
-	assert_int_equal(run("cd '%s' && openssl req -x509 -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.pem "
-			     "-days 2 -subj /CN=localhost 2>/dev/null",
-			     f->dir),
-			 0);
+	assert_int_equal(
+		run("cd '%s' && openssl req -x509 -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.pem "
+		    "-days 2 -subj /CN=localhost 2>/dev/null",
+		    f->dir),
+		0);
 	snprintf(cert, sizeof(cert), "%s/rsa.pem", f->dir);
 	snprintf(key, sizeof(key), "%s/rsa.key", f->dir);
 	mk_error_init(&err);
