@@ -16,7 +16,8 @@ printf 'TOKEN-OF-STORE-A-0123456789\nREFRESH-A\n' | MK_SEED_AGE=100 "$build/test
 printf 'TOKEN-OF-STORE-B-0123456789\nREFRESH-B\n' | "$build/tests/tools/mk-store-seed" "$work/B" a -5
 MAILKEY_STATE_DIR=$work/A "$MK" daemon 2>"$work/daemon.log" &
 dpid=$!
-for _ in $(seq 1 100); do [ -S "$work/run/mailkey/socket" ] && break; sleep 0.1; done
+# The record is written just after the socket starts listening: wait for both.
+for _ in $(seq 1 100); do [ -S "$work/run/mailkey/socket" ] && [ -s "$work/A/daemon.socket" ] && break; sleep 0.1; done
 check "the daemon of store A listens at the default socket" test -S "$work/run/mailkey/socket"
 check "it recorded its socket in A/daemon.socket" \
 	test "$(cat "$work/A/daemon.socket" 2>/dev/null)" = "$work/run/mailkey/socket"
