@@ -152,13 +152,29 @@ static int load_into(struct gw_tls *t, const char *cert_file, const char *key_fi
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
 	/* Clients never renegotiate with us (the default, said for the
 	 * reader) and present no certificate. */
+#if defined(MBEDTLS_SSL_RENEGOTIATION)
 	mbedtls_ssl_conf_renegotiation(&t->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+#endif
 	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_NONE);
 	r = mbedtls_ssl_conf_own_cert(&t->conf, &t->chain, &t->key);
 	if (r != 0) {
 		mk_error_set(err, MK_ERR_CONFIG, "the gateway cannot use the certificate in %s (%s)",
 			     cert_file, mbed_why(r, why, sizeof(why)));
 		goto out;
+	}
+	/* One signature now, before any connection thread: an EC key's group
+	 * may build its fixed-point table on first use and keep it, and that
+	 * must not happen in two threads at once. Afterwards it is read-only. */
+	{
+		unsigned char hash[32] = { 0 }, sig[MBEDTLS_MPI_MAX_SIZE];
+		size_t sig_len = 0;
+		r = mbedtls_pk_sign(&t->key, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, &sig_len,
+				    mbedtls_ctr_drbg_random, &t->drbg);
+		if (r != 0) {
+			mk_error_set(err, MK_ERR_CONFIG, "the gateway's key in %s cannot sign (%s)", key_file,
+				     mbed_why(r, why, sizeof(why)));
+			goto out;
+		}
 	}
 	rc = 0;
 out:
