@@ -564,6 +564,14 @@ static int drop(const char *dir, const char *path, struct mk_error *err)
 	return mk_fs_sync_dir(dir, err);
 }
 
+static void tighten_key(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
+		(void)chmod(path, 0600);
+}
+
 struct paths {
 	char lock[4096], ca_key[4096], ca_crt[4096], key[4096], crt[4096];
 };
@@ -601,6 +609,9 @@ static int ensure_locked(struct gw_tls *t, const char *dir, const struct paths *
 	mk_fs_remove_temps(p->ca_crt);
 	mk_fs_remove_temps(p->key);
 	mk_fs_remove_temps(p->crt);
+	/* Keys someone loosened are tightened again (only the owner may read). */
+	tighten_key(p->ca_key);
+	tighten_key(p->key);
 
 	ca_ok = load_key(p->ca_key, &ca_key) == 0 && load_crt(p->ca_crt, &ca) == 0 && ca.ca_istrue &&
 		crt_fresh(&ca) && mbedtls_pk_check_pair(&ca.pk, &ca_key) == 0;
