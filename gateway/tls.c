@@ -474,13 +474,14 @@ static int eku_der(unsigned char *buf, size_t size, unsigned char **der_r, size_
 	return 0;
 }
 
-#define CA_SUBJECT "CN=mailkey gateway local CA,O=mailkey"
 #define SERVER_SUBJECT "CN=localhost,O=mailkey gateway"
 
-/* Issue a certificate for subject_key signed by issuer_key and write it to
- * path (PEM, atomically). ns NULL = the CA itself. */
+/* Issue a certificate for subject_key signed by issuer_key (whose name is
+ * issuer_dn) and write it to path (PEM, atomically). ns NULL = the CA
+ * itself (subject = issuer_dn). */
 static int issue(struct gw_tls *t, const char *path, mbedtls_pk_context *subject_key,
-		 mbedtls_pk_context *issuer_key, const struct names *ns, struct mk_error *err)
+		 mbedtls_pk_context *issuer_key, const char *issuer_dn, const struct names *ns,
+		 struct mk_error *err)
 {
 	mbedtls_x509write_cert w;
 	mbedtls_mpi serial;
@@ -512,8 +513,8 @@ static int issue(struct gw_tls *t, const char *path, mbedtls_pk_context *subject
 	if (mbedtls_mpi_read_binary(&serial, rnd, sizeof(rnd)) != 0 ||
 	    mbedtls_x509write_crt_set_serial(&w, &serial) != 0 ||
 	    mbedtls_x509write_crt_set_validity(&w, from, to) != 0 ||
-	    mbedtls_x509write_crt_set_subject_name(&w, ns == NULL ? CA_SUBJECT : SERVER_SUBJECT) != 0 ||
-	    mbedtls_x509write_crt_set_issuer_name(&w, CA_SUBJECT) != 0 ||
+	    mbedtls_x509write_crt_set_subject_name(&w, ns == NULL ? issuer_dn : SERVER_SUBJECT) != 0 ||
+	    mbedtls_x509write_crt_set_issuer_name(&w, issuer_dn) != 0 ||
 	    mbedtls_x509write_crt_set_subject_key_identifier(&w) != 0)
 		goto fail;
 	if (ns == NULL) {
@@ -625,8 +626,20 @@ static int ensure_locked(struct gw_tls *t, const char *dir, const struct paths *
 			    write_key(p->ca_key, &ca_key, err) != 0)
 				goto out;
 		}
-		if (issue(t, p->ca_crt, &ca_key, &ca_key, NULL, err) != 0)
-			goto out;
+		/* A name of its own, so that a person who trusts the CAs of two
+		 * machines (or of two installations) can tell them apart. */
+		{
+			unsigned char id[4];
+			char dn[96];
+			if (mbedtls_ctr_drbg_random(&t->drbg, id, sizeof(id)) != 0) {
+				mk_error_set(err, MK_ERR_INTERNAL, "the TLS random generator failed");
+				goto out;
+			}
+			snprintf(dn, sizeof(dn), "CN=mailkey gateway CA %02x%02x%02x%02x,O=mailkey", id[0],
+				 id[1], id[2], id[3]);
+			if (issue(t, p->ca_crt, &ca_key, &ca_key, dn, NULL, err) != 0)
+				goto out;
+		}
 		mbedtls_x509_crt_free(&ca);
 		mbedtls_x509_crt_init(&ca);
 		if (load_crt(p->ca_crt, &ca) != 0) {
@@ -646,7 +659,14 @@ static int ensure_locked(struct gw_tls *t, const char *dir, const struct paths *
 			    write_key(p->key, &key, err) != 0)
 				goto out;
 		}
-		if (issue(t, p->crt, &key, &ca_key, ns, err) != 0)
+		/* The issuer is the CA certificate's own subject, as written
+		 * (an older CA may carry another name than new ones get). */
+		char ca_dn[512];
+		if (mbedtls_x509_dn_gets(ca_dn, sizeof(ca_dn), &ca.subject) < 0) {
+			mk_error_set(err, MK_ERR_INTERNAL, "cannot read the name of %s", p->ca_crt);
+			goto out;
+		}
+		if (issue(t, p->crt, &key, &ca_key, ca_dn, ns, err) != 0)
 			goto out;
 	}
 	rc = 0;

@@ -121,6 +121,7 @@ static void test_first_use(void **state)
 
 	txt = x509_text(f, "ca.pem");
 	assert_non_null(strstr(txt, "CA:TRUE"));
+	assert_non_null(strstr(txt, "Subject: CN = mailkey gateway CA "));
 	assert_non_null(strstr(txt, "Certificate Sign"));
 	assert_int_equal(
 		run("openssl x509 -in '%s/ca.pem' -noout -checkend %d >/dev/null", f->sub, 3649 * 86400), 0);
