@@ -44,6 +44,7 @@ MK_CLI_CMD(refresh);
 MK_CLI_CMD(revoke);
 MK_CLI_CMD(logout);
 MK_CLI_CMD(accounts);
+MK_CLI_CMD(app_password);
 MK_CLI_CMD(config);
 MK_CLI_CMD(send);
 MK_CLI_CMD(check);
@@ -52,6 +53,7 @@ MK_CLI_CMD(append);
 MK_CLI_CMD(import);
 MK_CLI_CMD(queue);
 MK_CLI_CMD(daemon);
+MK_CLI_CMD(gateway);
 #undef MK_CLI_CMD
 
 #endif

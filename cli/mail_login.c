@@ -5,59 +5,20 @@
 
 #include "common/log.h"
 #include "common/secret.h"
+#include "gateway/acct_open.h"
 
-enum proto { IMAP, POP3, SMTP };
-
-static const char *const proto_names[] = { "imap", "pop3", "smtp" };
+/* The shared part (connection parameters, mechanism) is the gateway's too. */
+enum proto { IMAP = GW_IMAP, POP3 = GW_POP3, SMTP = GW_SMTP };
 
 static const struct mk_mail_endpoint *endpoint(const struct mk_account *a, enum proto p)
 {
-	return p == IMAP ? &a->imap : p == POP3 ? &a->pop3 : &a->smtp;
+	return gw_acct_endpoint(a, (enum gw_proto)p);
 }
 
-static void conn_params(const struct mk_cli *cli, const struct mk_account *a, enum proto p,
-			struct mk_conn_params *cp)
-{
-	const struct mk_mail_endpoint *e = endpoint(a, p);
-
-	memset(cp, 0, sizeof(*cp));
-	cp->host = e->host;
-	cp->port = e->port;
-	cp->implicit_tls = e->tls == MK_TLS_IMPLICIT;
-	cp->cafile = cli->cafile != NULL ? cli->cafile : a->cafile;
-	cp->source_address = a->source_address;
-	cp->connect_timeout_ms = cp->io_timeout_ms = a->timeout * 1000;
-}
-
-/* One login attempt with token; *expired says whether a refresh may help. */
 static int open_session(const struct mk_cli *cli, const struct mk_account *a, enum proto p, const char *token,
 			void **r, bool *expired, struct mk_error *err)
 {
-	const struct mk_sasl_mech *mech =
-		a->mech == MK_MECH_XOAUTH2 ? &mk_sasl_xoauth2 : &mk_sasl_oauthbearer;
-
-	switch (p) {
-	case IMAP: {
-		struct mk_imap_params ip = { .mech = mech, .user = a->user, .token = token };
-		conn_params(cli, a, p, &ip.conn);
-		return mk_imap_open(&ip, (struct mk_imap **)r, expired, err);
-	}
-	case POP3: {
-		/* Office 365 POP3 takes the response only after "+ " (protocols.md §1.6). */
-		struct mk_pop3_params pp = { .mech = mech,
-					     .user = a->user,
-					     .token = token,
-					     .force_two_step = strcmp(a->provider, "microsoft") == 0 };
-		conn_params(cli, a, p, &pp.conn);
-		return mk_pop3_open(&pp, (struct mk_pop3 **)r, expired, err);
-	}
-	case SMTP: {
-		struct mk_smtp_params sp = { .mech = mech, .user = a->user, .token = token };
-		conn_params(cli, a, p, &sp.conn);
-		return mk_smtp_open(&sp, (struct mk_smtp **)r, expired, err);
-	}
-	}
-	return mk_error_set(err, MK_ERR_INTERNAL, "unknown protocol");
+	return gw_acct_open(a, (enum gw_proto)p, cli->cafile, false, token, r, expired, err);
 }
 
 /* The refused login and the failed refresh, in one message that is never
@@ -94,7 +55,7 @@ static int login(struct mk_cli *cli, struct mk_broker *b, const char *name, enum
 			mk_secret_free_str(tok);
 			return mk_error_set(err, MK_ERR_CONFIG,
 					    "account %s has no %s server (set %s = HOST:PORT)", name,
-					    proto_names[p], proto_names[p]);
+					    gw_proto_name((enum gw_proto)p), gw_proto_name((enum gw_proto)p));
 		}
 		if (open_session(cli, *ap, p, tok, r, &expired, err) == 0) {
 			mk_secret_free_str(tok);
@@ -109,7 +70,7 @@ static int login(struct mk_cli *cli, struct mk_broker *b, const char *name, enum
 			return -1;
 		first = *err;
 		mk_log(MK_LOG_INFO, "the %s server refused the token%s; refreshing it and trying once more",
-		       proto_names[p], expired ? " (it says the token expired)" : "");
+		       gw_proto_name((enum gw_proto)p), expired ? " (it says the token expired)" : "");
 	}
 	return -1;
 }

@@ -25,6 +25,7 @@ static const struct {
 	{ "revoke", mk_cmd_revoke, "revoke the grant at the provider, then forget the tokens" },
 	{ "logout", mk_cmd_logout, "forget an account's tokens on this machine" },
 	{ "accounts", mk_cmd_accounts, "list the configured accounts" },
+	{ "app-password", mk_cmd_app_password, "add, list or revoke the gateway's app passwords" },
 	{ "config", mk_cmd_config, "`config check`: validate the configuration file" },
 	{ "send", mk_cmd_send, "send a message (sendmail-compatible)" },
 	{ "check", mk_cmd_check, "log in over IMAP, SMTP and POP3 and report" },
@@ -33,6 +34,7 @@ static const struct {
 	{ "import", mk_cmd_import, "store tokens from mutt_oauth2, sasl-xoauth2 or JSON (stdin)" },
 	{ "queue", mk_cmd_queue, "list the outgoing queue; `queue run` sends it" },
 	{ "daemon", mk_cmd_daemon, "run the resident service: fresh tokens on a socket, Postfix socketmap" },
+	{ "gateway", mk_cmd_gateway, "local IMAP/POP3/SMTP for password-only programs (app passwords)" },
 };
 
 static void usage(FILE *fp)

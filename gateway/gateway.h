@@ -20,6 +20,7 @@ struct mk_gateway_params {
 	/* The daemon socket that serves this store's tokens (token ACCOUNT
 	 * [fresh]); the gateway asks it for every upstream login. */
 	const char *token_socket;
+	const char *cafile; /* `mailkey --cafile` for every upstream (tests), or NULL */
 };
 
 /* Parse [gateway], load or create the TLS material, bind every listener

@@ -15,7 +15,8 @@ struct gw_lconn;
 
 /* Take ownership of fd (an accepted TCP socket). tls NULL = this listener
  * has no TLS (no STARTTLS either). implicit = handshake now (imaps, pop3s,
- * smtps). timeout_ms bounds every read and write (and the handshake). */
+ * smtps). timeout_ms bounds every read and write (and the handshake);
+ * 0 = no limit. */
 int gw_lconn_new(int fd, struct gw_tls *tls, bool implicit, unsigned timeout_ms, struct gw_lconn **r,
 		 struct mk_error *err);
 
@@ -52,6 +53,9 @@ const char *gw_lconn_peer(const struct gw_lconn *c);
 int gw_lconn_fd(const struct gw_lconn *c);
 size_t gw_lconn_buffered(const struct gw_lconn *c);
 int gw_lconn_read_some(struct gw_lconn *c, void *p, size_t cap, size_t *n, struct mk_error *err);
+/* One write that never waits: *n bytes taken, 0 when the socket is full
+ * (poll the fd for POLLOUT, then call again with the same bytes). */
+int gw_lconn_write_some(struct gw_lconn *c, const void *p, size_t len, size_t *n, struct mk_error *err);
 
 /* Close (TLS close_notify best effort) and free; NULLs *c. */
 void gw_lconn_free(struct gw_lconn **c);

@@ -28,6 +28,11 @@ int gw_tls_ensure(const char *dir, const char *const *extra_names, struct gw_tls
  * when the admin's own certificate is in use. Owned by t. */
 const char *gw_tls_ca_file(const struct gw_tls *t);
 
+/* The shared server configuration, for gw_lconn's handshakes (lconn.c).
+ * Read-only once built; its RNG is safe to call from many threads. */
+struct mbedtls_ssl_config;
+const struct mbedtls_ssl_config *gw_tls_ssl_config(const struct gw_tls *t);
+
 void gw_tls_free(struct gw_tls **t);
 
 #endif

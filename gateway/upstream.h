@@ -15,7 +15,8 @@
  * `mailkey login ACCOUNT`), MK_ERR_TEMP/MK_ERR_CONN (server or token
  * endpoint unreachable, token refused twice), MK_ERR_CONFIG (the account
  * has no server for this protocol). */
+/* cafile (NULL = the account's) is `mailkey --cafile`, for every account. */
 int gw_upstream_login(const struct mk_account *a, enum gw_proto proto, const char *token_socket,
-		      struct gw_upstream **up_r, struct mk_error *err);
+		      const char *cafile, struct gw_upstream **up_r, struct mk_error *err);
 
 #endif

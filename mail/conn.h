@@ -53,8 +53,21 @@ int mk_conn_write(struct mk_conn *c, const void *p, size_t n, bool sensitive, si
 /* True when the connection is TLS-protected. */
 bool mk_conn_is_tls(const struct mk_conn *c);
 
-/* Bytes received and not yet consumed by a read. */
+/* Bytes received and not yet consumed by a read: in the line buffer, and
+ * decrypted inside Mbed TLS (which poll(2) cannot see). */
 size_t mk_conn_pending(const struct mk_conn *c);
+
+/* For the gateway's relay (gateway/relay.c): the socket, to poll(2) on, and
+ * one raw read of at most cap bytes: buffered bytes first, else one socket
+ * or TLS read, which waits (up to io_timeout_ms) for at least one byte.
+ * 0 with *n = 0 is EOF (or the peer's close_notify); -1 with MK_ERR_CONN for
+ * a timeout or a broken connection. Bytes read this way are not traced. */
+int mk_conn_fd(const struct mk_conn *c);
+int mk_conn_read_some(struct mk_conn *c, void *p, size_t cap, size_t *n, struct mk_error *err);
+/* One write that never waits: *n bytes taken, 0 when the socket is full
+ * (poll for POLLOUT, then call again with the same bytes: Mbed TLS wants a
+ * retried record repeated exactly). -1 with MK_ERR_CONN when it broke. */
+int mk_conn_write_some(struct mk_conn *c, const void *p, size_t len, size_t *n, struct mk_error *err);
 
 /* Close (TLS close_notify best effort) and free; NULLs *c. */
 void mk_conn_free(struct mk_conn **c);

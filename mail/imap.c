@@ -21,6 +21,7 @@ struct mk_imap {
 	size_t literal_max;
 	bool broken;
 	bool bye;
+	bool caps_fresh; /* caps were sent since the last login step */
 	char bye_text[256];
 };
 
@@ -65,12 +66,16 @@ static int read_resp(struct mk_imap *s, struct mk_imap_line *r, struct mk_error 
 		s->bye = true;
 		snprintf(s->bye_text, sizeof(s->bye_text), "%s", r->text);
 	}
-	if (r->kind == MK_IMAP_UNTAGGED && strncasecmp(r->after, "CAPABILITY ", 11) == 0)
+	if (r->kind == MK_IMAP_UNTAGGED && strncasecmp(r->after, "CAPABILITY ", 11) == 0) {
 		snprintf(s->caps, sizeof(s->caps), "%s", r->after);
+		s->caps_fresh = true;
+	}
 	if ((r->kind == MK_IMAP_TAGGED || r->status == MK_IMAP_OK) && strcmp(r->code, "CAPABILITY") == 0) {
 		const char *c = strstr(mk_buf_str(&s->line), "[CAPABILITY");
-		if (c != NULL)
+		if (c != NULL) {
 			snprintf(s->caps, sizeof(s->caps), "%.*s", (int)strcspn(c + 1, "]"), c + 1);
+			s->caps_fresh = true;
+		}
 	}
 	return 0;
 broken:
@@ -195,6 +200,7 @@ int mk_imap_open(const struct mk_imap_params *p, struct mk_imap **r, bool *token
 {
 	struct mk_imap *s = calloc(1, sizeof(*s));
 	struct mk_imap_line g;
+	const struct mk_sasl_mech *mech = p->mech;
 	struct mk_sasl_creds creds = { p->user, p->token, p->conn.host, p->conn.port };
 	struct mk_sasl_result res;
 	struct mk_sasl_proto proto = { "IMAP", 0, true, sasl_send_auth, sasl_send_line, sasl_read_reply, s };
@@ -234,14 +240,25 @@ int mk_imap_open(const struct mk_imap_params *p, struct mk_imap **r, bool *token
 		if (capability(s, err) != 0)
 			goto out;
 	}
-	snprintf(atom, sizeof(atom), "AUTH=%s", p->mech->name);
+	snprintf(atom, sizeof(atom), "AUTH=%s", mech->name);
+	if (!mk_imap_has_capability(s->caps, atom) && p->mech_alt != NULL) {
+		char alt[64];
+		snprintf(alt, sizeof(alt), "AUTH=%s", p->mech_alt->name);
+		if (mk_imap_has_capability(s->caps, alt)) {
+			mech = p->mech_alt;
+			memcpy(atom, alt, sizeof(atom));
+		}
+	}
 	if (!mk_imap_has_capability(s->caps, atom)) {
 		mk_error_set(err, MK_ERR_IMPL, "%s:%u does not offer %s", p->conn.host, p->conn.port, atom);
 		goto out;
 	}
 	if (mk_imap_has_capability(s->caps, "SASL-IR"))
 		proto.max_ir_len = 64 * 1024;
-	if (mk_sasl_authenticate(&proto, p->mech, &creds, p->force_two_step, &res, err) != 0) {
+	/* Capabilities change with login (RFC 9051 §6.2.2): only those sent
+	 * from here on describe the session. */
+	s->caps_fresh = false;
+	if (mk_sasl_authenticate(&proto, mech, &creds, p->force_two_step, &res, err) != 0) {
 		*token_expired = res.token_expired || res.had_challenge;
 		goto out;
 	}
@@ -586,6 +603,32 @@ out:
 	mk_buf_free(&data);
 	mk_buf_free(&head);
 	return rc;
+}
+
+struct mk_conn *mk_imap_detach(struct mk_imap **sp, char **caps_r)
+{
+	struct mk_imap *s = *sp;
+	struct mk_conn *c;
+	struct mk_error err;
+
+	if (caps_r != NULL)
+		*caps_r = NULL;
+	if (s == NULL)
+		return NULL;
+	if (caps_r != NULL && !s->broken && !s->caps_fresh && capability(s, &err) != 0)
+		s->caps_fresh = false;
+	if (caps_r != NULL && s->caps_fresh && strncasecmp(s->caps, "CAPABILITY", 10) == 0) {
+		const char *p = s->caps + 10;
+		while (*p == ' ')
+			p++;
+		*caps_r = strdup(p);
+	}
+	c = s->broken ? NULL : s->conn;
+	if (c != NULL)
+		s->conn = NULL;
+	mk_imap_close(&s); /* a broken connection is closed, not handed on */
+	*sp = NULL;
+	return c;
 }
 
 bool mk_imap_ended_by_server(const struct mk_imap *s)

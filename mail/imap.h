@@ -16,6 +16,10 @@ struct mk_imap;
 struct mk_imap_params {
 	struct mk_conn_params conn; /* implicit_tls: 993; else STARTTLS is required */
 	const struct mk_sasl_mech *mech;
+	/* Used instead when the server does not offer mech but offers this
+	 * one (the gateway: the preset's choice, else what the server has);
+	 * NULL = mech or nothing. */
+	const struct mk_sasl_mech *mech_alt;
 	const char *user;
 	const char *token; /* borrowed secret */
 	bool force_two_step;
@@ -60,5 +64,13 @@ bool mk_imap_ended_by_server(const struct mk_imap *s);
 
 /* LOGOUT (best effort) and free; NULLs *s. */
 void mk_imap_close(struct mk_imap **s);
+
+/* For the gateway's relay: free the session but keep its connection, as it
+ * is (logged in, nothing pending), and return it; NULLs *s. caps_r (may be
+ * NULL) gets the capabilities the server announced after login, without
+ * the CAPABILITY keyword (heap), asking with CAPABILITY when the login's
+ * answer carried none; NULL when they cannot be had. NULL (and the
+ * connection closed) when the session is broken. */
+struct mk_conn *mk_imap_detach(struct mk_imap **s, char **caps_r);
 
 #endif

@@ -146,6 +146,7 @@ int mk_pop3_open(const struct mk_pop3_params *p, struct mk_pop3 **r, bool *token
 {
 	struct mk_pop3 *s = calloc(1, sizeof(*s));
 	struct mk_pop3_resp g;
+	const struct mk_sasl_mech *mech = p->mech;
 	struct mk_sasl_creds creds = { p->user, p->token, p->conn.host, p->conn.port };
 	struct mk_sasl_result res;
 	struct mk_sasl_proto proto = { "POP3",
@@ -187,12 +188,17 @@ int mk_pop3_open(const struct mk_pop3_params *p, struct mk_pop3 **r, bool *token
 		if (capa(s, err) != 0) /* RFC 2595 §4: capabilities may change */
 			goto out;
 	}
-	if (!mk_pop3_capa_has(s->capa, p->mech->name)) {
+	if (!mk_pop3_capa_has(s->capa, mech->name) && p->mech_alt != NULL &&
+	    mk_pop3_capa_has(s->capa, p->mech_alt->name)) {
+		mech = p->mech_alt;
+		proto.max_ir_len = MK_POP3_AUTH_LINE_MAX - 2 - 6 - strlen(mech->name);
+	}
+	if (!mk_pop3_capa_has(s->capa, mech->name)) {
 		mk_error_set(err, MK_ERR_IMPL, "%s:%u does not offer SASL %s", p->conn.host, p->conn.port,
-			     p->mech->name);
+			     mech->name);
 		goto out;
 	}
-	if (mk_sasl_authenticate(&proto, p->mech, &creds, p->force_two_step, &res, err) != 0) {
+	if (mk_sasl_authenticate(&proto, mech, &creds, p->force_two_step, &res, err) != 0) {
 		*token_expired = res.token_expired || res.had_challenge;
 		goto out;
 	}
@@ -317,6 +323,21 @@ int mk_pop3_retr(struct mk_pop3 *s, unsigned num, struct mk_buf *msg, struct mk_
 	if (simple(s, c, err) != 0)
 		return -1;
 	return multiline(s, msg, err);
+}
+
+struct mk_conn *mk_pop3_detach(struct mk_pop3 **sp)
+{
+	struct mk_pop3 *s = *sp;
+	struct mk_conn *c;
+
+	if (s == NULL)
+		return NULL;
+	c = s->broken ? NULL : s->conn;
+	if (c != NULL)
+		s->conn = NULL;
+	mk_pop3_close(&s);
+	*sp = NULL;
+	return c;
 }
 
 void mk_pop3_close(struct mk_pop3 **sp)

@@ -16,6 +16,10 @@ struct mk_pop3;
 struct mk_pop3_params {
 	struct mk_conn_params conn; /* implicit_tls: 995; else STLS is required */
 	const struct mk_sasl_mech *mech;
+	/* Used instead when the server does not offer mech but offers this
+	 * one (the gateway: the preset's choice, else what the server has);
+	 * NULL = mech or nothing. */
+	const struct mk_sasl_mech *mech_alt;
 	const char *user;
 	const char *token;
 	bool force_two_step; /* Office 365 POP3 wants the response after "+ " */
@@ -44,5 +48,9 @@ int mk_pop3_retr(struct mk_pop3 *s, unsigned num, struct mk_buf *msg, struct mk_
 
 /* QUIT (best effort: nothing is deleted) and free; NULLs *s. */
 void mk_pop3_close(struct mk_pop3 **s);
+
+/* For the gateway's relay: free the session, keep and return its connection
+ * (in the TRANSACTION state); NULLs *s. NULL (closed) when broken. */
+struct mk_conn *mk_pop3_detach(struct mk_pop3 **s);
 
 #endif

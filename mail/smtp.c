@@ -142,6 +142,7 @@ int mk_smtp_open(const struct mk_smtp_params *p, struct mk_smtp **r, bool *token
 	struct mk_sasl_creds creds = { p->user, p->token, p->conn.host, p->conn.port };
 	struct mk_sasl_result res;
 	const char *name = p->helo != NULL ? p->helo : "localhost";
+	const struct mk_sasl_mech *mech = p->mech;
 	/* "AUTH " + mech + " " + IR + CRLF must fit in 512 octets. */
 	struct mk_sasl_proto proto = { "SMTP",
 				       MK_SMTP_CMD_MAX - 2 - 6 - strlen(p->mech->name),
@@ -190,12 +191,17 @@ int mk_smtp_open(const struct mk_smtp_params *p, struct mk_smtp **r, bool *token
 		if (ehlo(s, name, err) != 0)
 			goto out;
 	}
-	if (!mk_smtp_caps_has_auth(&s->caps, p->mech->name)) {
+	if (!mk_smtp_caps_has_auth(&s->caps, mech->name) && p->mech_alt != NULL &&
+	    mk_smtp_caps_has_auth(&s->caps, p->mech_alt->name)) {
+		mech = p->mech_alt;
+		proto.max_ir_len = MK_SMTP_CMD_MAX - 2 - 6 - strlen(mech->name);
+	}
+	if (!mk_smtp_caps_has_auth(&s->caps, mech->name)) {
 		mk_error_set(err, MK_ERR_IMPL, "%s:%u does not offer AUTH %s (it offers:%s)", p->conn.host,
-			     p->conn.port, p->mech->name, s->caps.auth[0] ? s->caps.auth : " none");
+			     p->conn.port, mech->name, s->caps.auth[0] ? s->caps.auth : " none");
 		goto out;
 	}
-	if (mk_sasl_authenticate(&proto, p->mech, &creds, p->force_two_step, &res, err) != 0) {
+	if (mk_sasl_authenticate(&proto, mech, &creds, p->force_two_step, &res, err) != 0) {
 		*token_expired = res.token_expired || res.had_challenge;
 		goto out;
 	}
@@ -365,6 +371,21 @@ out:
 bool mk_smtp_usable(const struct mk_smtp *s)
 {
 	return s != NULL && !s->broken;
+}
+
+struct mk_conn *mk_smtp_detach(struct mk_smtp **sp)
+{
+	struct mk_smtp *s = *sp;
+	struct mk_conn *c;
+
+	if (s == NULL)
+		return NULL;
+	c = s->broken ? NULL : s->conn;
+	if (c != NULL)
+		s->conn = NULL;
+	mk_smtp_close(&s);
+	*sp = NULL;
+	return c;
 }
 
 void mk_smtp_close(struct mk_smtp **sp)

@@ -16,6 +16,10 @@ struct mk_smtp_params {
 	struct mk_conn_params conn; /* implicit_tls: 465; else STARTTLS is required */
 	const char *helo;	    /* EHLO name; NULL = "localhost" */
 	const struct mk_sasl_mech *mech;
+	/* Used instead when the server does not offer mech but offers this
+	 * one (the gateway: the preset's choice, else what the server has);
+	 * NULL = mech or nothing. */
+	const struct mk_sasl_mech *mech_alt;
 	const char *user;
 	const char *token;   /* borrowed secret */
 	bool force_two_step; /* never send the initial response on the AUTH line */
@@ -51,5 +55,10 @@ bool mk_smtp_usable(const struct mk_smtp *s);
 
 /* QUIT (best effort) and free; NULLs *s. */
 void mk_smtp_close(struct mk_smtp **s);
+
+/* For the gateway's relay: free the session, keep and return its connection
+ * (authenticated, ready for MAIL FROM); NULLs *s. NULL (closed) when the
+ * session is broken. */
+struct mk_conn *mk_smtp_detach(struct mk_smtp **s);
 
 #endif

@@ -59,6 +59,11 @@ struct mk_config {
 	size_t n, cap;
 	size_t *index; /* slot: account number + 1, 0 = empty */
 	size_t index_size;
+	/* [gateway]: kept as written, validated by gateway/ (broker/ does
+	 * not know the gateway); gw_line 0 = no such section. */
+	struct mk_config_kv *gw;
+	size_t gw_n, gw_cap;
+	unsigned gw_line;
 };
 
 struct parse {
@@ -69,6 +74,7 @@ struct parse {
 	bool new_header;	/* the reader just passed a [section] line */
 	struct acct_state *cur; /* NULL outside an account section */
 	bool in_store;
+	bool in_gateway;
 	bool bad_section;
 	struct mk_buf *problems;
 	struct mk_error *err;
@@ -392,12 +398,40 @@ static struct acct_state *add_account(struct mk_config *c)
 	return st;
 }
 
+/* Kept for gateway/, which knows what the keys mean. */
+static int gateway_key(struct parse *p, const char *name, const char *value)
+{
+	struct mk_config *c = p->cfg;
+	struct mk_config_kv *kv;
+
+	if (c->gw_n == c->gw_cap) {
+		size_t cap = c->gw_cap ? 2 * c->gw_cap : 16;
+		struct mk_config_kv *a = realloc(c->gw, cap * sizeof(*a));
+		if (a == NULL)
+			return 0;
+		c->gw = a;
+		c->gw_cap = cap;
+	}
+	kv = &c->gw[c->gw_n];
+	kv->key = strdup(name);
+	kv->value = expand_home(value);
+	kv->line = p->line;
+	if (kv->key == NULL || kv->value == NULL) {
+		free(kv->key);
+		free(kv->value);
+		return 0;
+	}
+	c->gw_n++;
+	return 1;
+}
+
 static int begin_section(struct parse *p, const char *section)
 {
 	struct acct_state *st;
 
 	p->cur = NULL;
 	p->in_store = false;
+	p->in_gateway = false;
 	p->bad_section = false;
 	if (*section == '\0') {
 		p->bad_section = false;
@@ -407,8 +441,20 @@ static int begin_section(struct parse *p, const char *section)
 		p->in_store = true;
 		return 0;
 	}
+	if (strcmp(section, "gateway") == 0) {
+		if (p->cfg->gw_line != 0) {
+			problem(p, p->line, "[gateway] appears twice (first on line %u): merge them",
+				p->cfg->gw_line);
+			p->bad_section = true;
+			return 0;
+		}
+		p->cfg->gw_line = p->line;
+		p->in_gateway = true;
+		return 0;
+	}
 	if (strncmp(section, "account ", 8) != 0) {
-		problem(p, p->line, "unknown section [%s] (expected [account NAME] or [store])", section);
+		problem(p, p->line, "unknown section [%s] (expected [account NAME], [store] or [gateway])",
+			section);
 		p->bad_section = true;
 		return 0;
 	}
@@ -459,6 +505,8 @@ static int handler(void *user, const char *section, const char *name, const char
 		problem(p, p->line, "unknown key '%s' in [store]", name);
 		return 1;
 	}
+	if (p->in_gateway)
+		return gateway_key(p, name, value);
 	/* Top-level keys come before the first section. */
 	if (p->cur == NULL && *section == '\0' && strcmp(name, "default_account") == 0) {
 		p->cfg->default_account_line = p->line;
@@ -689,6 +737,11 @@ void mk_config_free(struct mk_config **cp)
 	}
 	free(c->accts);
 	free(c->index);
+	for (size_t i = 0; i < c->gw_n; i++) {
+		free(c->gw[i].key);
+		free(c->gw[i].value);
+	}
+	free(c->gw);
 	free(c->path);
 	free(c->key_command);
 	free(c->default_account);
@@ -734,6 +787,14 @@ const char *mk_config_key_command(const struct mk_config *c)
 const char *mk_config_default_account(const struct mk_config *c)
 {
 	return c->default_account;
+}
+
+const struct mk_config_kv *mk_config_gateway(const struct mk_config *c, size_t *n_r, unsigned *line_r)
+{
+	*n_r = c->gw_n;
+	if (line_r != NULL)
+		*line_r = c->gw_line;
+	return c->gw;
 }
 
 const char *mk_config_socket(const struct mk_config *c)

@@ -1,5 +1,6 @@
 /* The configuration file: INI (libinih), one [account NAME] section per
- * account, an optional [store] section. Presets (providers.c) fill in what a
+ * account, an optional [store] section, an optional [gateway] section
+ * (kept as key/value lines for gateway/). Presets (providers.c) fill in what a
  * section leaves out. */
 #ifndef MK_BROKER_CONFIG_H
 #define MK_BROKER_CONFIG_H
@@ -37,6 +38,16 @@ const char *mk_config_default_account(const struct mk_config *c);
  * name whose members may use the socket), or NULL when not set. */
 const char *mk_config_socket(const struct mk_config *c);
 const char *mk_config_allow_group(const struct mk_config *c);
+
+/* The [gateway] section's `key = value` lines in file order (a `~/` value
+ * expanded), unvalidated: gateway/gwconfig.c knows what they mean and says
+ * FILE:LINE for each problem. *n_r = 0 (and *line_r = 0) without a
+ * [gateway] section; *line_r (may be NULL) is its header's line. */
+struct mk_config_kv {
+	char *key, *value;
+	unsigned line;
+};
+const struct mk_config_kv *mk_config_gateway(const struct mk_config *c, size_t *n_r, unsigned *line_r);
 
 /* The default config path: $MAILKEY_CONFIG, $XDG_CONFIG_HOME/mailkey/config,
  * ~/.config/mailkey/config. Heap string, NULL on ENOMEM. */

@@ -426,6 +426,14 @@ void mk_d_acct_ask(struct mk_daemon *d, struct dacct *ac, struct dconn *c, enum 
 	if (ac->needs_consent || !ac->found) {
 		consent_msg(ac, msg, sizeof(msg));
 		mk_d_answer_err(d, c, ac, 77, msg);
+		/* An account never logged in: someone wants its token now (a
+		 * gateway client waiting on a consent), so the person is told,
+		 * then every notify_interval until the login (mk_d_tick). */
+		if (!ac->found && !ac->needs_consent && ac->a->notify_command != NULL &&
+		    ac->notify_next == 0 && ac->notify_pid == 0 && !d->stopping) {
+			mk_d_notify_start(d, ac);
+			ac->notify_next = now + (int64_t)ac->a->notify_interval;
+		}
 		return;
 	}
 	if (d->stopping) {
@@ -639,7 +647,8 @@ int64_t mk_d_tick(struct mk_daemon *d, int64_t now)
 			} else
 				next = mk_sched_earliest(next, due);
 		}
-		if (ac->needs_consent && ac->a->notify_command != NULL && ac->notify_next > 0) {
+		if ((ac->needs_consent || !ac->found) && ac->a->notify_command != NULL &&
+		    ac->notify_next > 0) {
 			if (ac->notify_pid == 0 && now >= ac->notify_next) {
 				mk_d_notify_start(d, ac);
 				ac->notify_next = now + (int64_t)ac->a->notify_interval;

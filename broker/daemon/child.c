@@ -106,8 +106,11 @@ void mk_d_notify_start(struct mk_daemon *d, struct dacct *ac)
 	mk_buf_init(&reason, 1024);
 	mk_buf_init(&login, 512);
 	if (mk_buf_addf(&acc, "MAILKEY_ACCOUNT=%s", ac->name) != 0 ||
-	    mk_buf_addf(&reason, "MAILKEY_REASON=account %s needs a new login: %s", ac->name,
-			ac->last_error[0] ? ac->last_error : "the grant was revoked or has expired") != 0 ||
+	    (!ac->found ? mk_buf_addf(&reason, "MAILKEY_REASON=account %s has no tokens yet (a client waits)",
+				      ac->name)
+			: mk_buf_addf(&reason, "MAILKEY_REASON=account %s needs a new login: %s", ac->name,
+				      ac->last_error[0] ? ac->last_error
+							: "the grant was revoked or has expired")) != 0 ||
 	    mk_buf_addf(&login, "MAILKEY_LOGIN_COMMAND=mailkey login %s", ac->name) != 0)
 		goto out;
 	mk_error_hint_once(reason.data);

@@ -19,6 +19,14 @@ struct mk_daemon_params {
 	const char *allow_group;    /* --allow-group, or NULL: the config's `allow_group` */
 	const char *core_path;	    /* mailkey-core, for `queue run`; NULL = never run the queue */
 	unsigned workers;	    /* refresh threads; 0 = 4 */
+	/* What the program on top runs beside the daemon (cli/ starts the
+	 * gateway: broker/ does not know it). on_listening is called once the
+	 * socket answers, with its path; non-zero stops the daemon with err.
+	 * on_stopping is called when a stop begins, before the socket closes.
+	 * Both may be NULL. */
+	int (*on_listening)(void *ctx, const char *socket_path, struct mk_error *err);
+	void (*on_stopping)(void *ctx);
+	void *hook_ctx;
 };
 
 /* Run in the foreground until SIGTERM or SIGINT: 0 after a clean stop

@@ -594,6 +594,14 @@ int mk_daemon_run(const struct mk_daemon_params *p, struct mk_error *err)
 		goto out;
 	}
 	record_socket(d);
+	if (p->on_listening != NULL && p->on_listening(p->hook_ctx, d->socket_path, err) != 0) {
+		close(d->lfd);
+		d->lfd = -1;
+		unlink(d->socket_path);
+		forget_socket(d);
+		mk_pool_stop(d->pool);
+		goto out;
+	}
 	if (d->n == 0)
 		mk_log(MK_LOG_WARN,
 		       "daemon: %s has no [account NAME] section: nothing to serve until one is added "
@@ -609,6 +617,8 @@ int mk_daemon_run(const struct mk_daemon_params *p, struct mk_error *err)
 
 	sd_notify(0, "STOPPING=1");
 	d->stopping = true;
+	if (p->on_stopping != NULL)
+		p->on_stopping(p->hook_ctx);
 	/* No new clients; the socket goes first so a restarted daemon can
 	 * take it over while this one finishes. */
 	close(d->lfd);

@@ -15,6 +15,7 @@ man=$(sed 's/\\-/-/g; s/\\f[BIRP]//g' "$top/docs/mailkey.1")
 for src in "$top"/cli/cmd_*.c; do
 	verb=$(basename "$src" .c)
 	verb=${verb#cmd_}
+	verb=${verb//_/-} # cmd_app_password.c is `mailkey app-password`
 	help=$("$core" "$verb" --help 2>&1)
 	[ -n "$help" ] && ok "$verb --help prints its help" || bad "$verb --help prints its help"
 	# Options as the parser compares them: strcmp(x, "--opt") or "--opt=" prefixes.
@@ -28,7 +29,7 @@ for src in "$top"/cli/cmd_*.c; do
 		if grep -qF -- "$opt" <<<"$para"; then ok "man page: $verb $opt"; else bad "man page: $verb $opt"; fi
 	done
 done
-for verb in $(grep -oE '^\s*\{ "[a-z]+", mk_cmd_' "$top/cli/main.c" | grep -oE '"[a-z]+"' | tr -d '"'); do
+for verb in $(grep -oE '^\s*\{ "[a-z-]+", mk_cmd_' "$top/cli/main.c" | grep -oE '"[a-z-]+"' | tr -d '"'); do
 	if grep -qE "^\.BI? \"?$verb( |\"|$)" <<<"$man"; then ok "man page has $verb"; else bad "man page has $verb"; fi
 done
 echo "$(basename "$0"): $pass passed, $failn failed"

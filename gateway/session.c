@@ -1,0 +1,218 @@
+/* One client connection: the front's pre-login dialogue with the login
+ * decision below, then the relay, then one log line. Runs in its own
+ * thread, so a slow client, a token wait or a wrong password's delay stops
+ * nobody else. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "gateway/acct_open.h"
+#include "gateway/apppass.h"
+#include "gateway/front.h"
+#include "gateway/gw_private.h"
+#include "gateway/lconn.h"
+#include "gateway/limit.h"
+#include "gateway/relay.h"
+#include "gateway/upstream.h"
+
+/* The listener's account, else the one whose name or `user` is the user
+ * name (case-insensitive: mail addresses are typed either way). */
+static const struct mk_account *find_account(const struct gw_session *s, const char *user)
+{
+	const struct mk_config *c = s->g->config;
+	size_t n = mk_config_account_count(c);
+
+	if (s->l->cfg.account[0] != '\0')
+		return mk_config_find(c, s->l->cfg.account);
+	for (size_t i = 0; i < n; i++) {
+		const struct mk_account *a = mk_config_account_at(c, i);
+		if (strcasecmp(a->name, user) == 0)
+			return a;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct mk_account *a = mk_config_account_at(c, i);
+		if (a->user != NULL && strcasecmp(a->user, user) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+/* The wrong password's delay, in this thread only; a stop cuts it short. */
+static void fail_delay(struct gw_session *s)
+{
+	struct pollfd p = { .fd = s->cancelfd, .events = POLLIN };
+
+	if (s->g->gc->fail_delay > 0)
+		poll(&p, 1, (int)s->g->gc->fail_delay * 1000);
+}
+
+static int login(void *ctx, enum gw_proto proto, const char *user, const char *pass,
+		 struct gw_upstream **up_r, struct mk_error *err)
+{
+	struct gw_session *s = ctx;
+	struct mk_gateway *g = s->g;
+	const struct mk_account *a;
+	char name[GW_APPPASS_NAME_MAX + 1] = "";
+	unsigned wait;
+	time_t now = time(NULL);
+
+	*up_r = NULL;
+	wait = gw_limit_login_wait(g->limit, s->peer, now);
+	if (wait > 0)
+		return mk_error_set(err, MK_ERR_TEMP,
+				    "too many failed logins from %s: try again in %u seconds", s->peer, wait);
+	a = find_account(s, user);
+	if (a == NULL || gw_apppass_verify(g->state_dir, a->name, pass, name, sizeof(name), err) != 0) {
+		if (a != NULL && err->cls != MK_ERR_AUTH) {
+			mk_log(MK_LOG_WARN, "gateway: %s: cannot check app passwords: %s", s->peer, err->msg);
+			return -1; /* a damaged file: temporary for the client */
+		}
+		mk_log(MK_LOG_INFO, "gateway: %s %s: %s", gw_proto_name(proto), s->peer,
+		       a == NULL ? "login for an unknown user" : "wrong app password");
+		gw_limit_login_failed(g->limit, s->peer, now);
+		fail_delay(s);
+		return mk_error_set(err, MK_ERR_AUTH, "wrong user name or app password");
+	}
+	if (gw_apppass_touch(g->state_dir, a->name, name, now, err) != 0)
+		mk_log(MK_LOG_WARN, "gateway: cannot record the use of app password %s of %s: %s", name,
+		       a->name, err->msg);
+	pthread_mutex_lock(&g->mu);
+	snprintf(s->account, sizeof(s->account), "%s", a->name);
+	snprintf(s->pwname, sizeof(s->pwname), "%s", name);
+	pthread_mutex_unlock(&g->mu);
+	if (gw_upstream_login(a, proto, g->token_socket, g->cafile, up_r, err) != 0) {
+		mk_log(MK_LOG_WARN, "gateway: %s %s account %s password %s: upstream login failed: %s",
+		       gw_proto_name(proto), s->peer, a->name, name, err->msg);
+		return -1;
+	}
+	pthread_mutex_lock(&g->mu);
+	s->logged_in = true;
+	pthread_mutex_unlock(&g->mu);
+	return 0;
+}
+
+static const char *const endings[] = { "client closed", "upstream closed", "idle timeout",
+				       "closed (password revoked or gateway stopping)" };
+
+static void run(struct gw_session *s)
+{
+	struct mk_gateway *g = s->g;
+	struct gw_lconn *lc = NULL;
+	struct gw_upstream *up = NULL;
+	struct gw_relay_stats st = { 0 };
+	struct mk_error err;
+	struct gw_front_params fp = { 0 };
+	enum gw_proto proto = s->l->cfg.proto;
+	int rc;
+
+	mk_error_init(&err);
+	if (gw_lconn_new(s->fd, g->tls, s->l->cfg.implicit_tls, g->gc->login_timeout * 1000u, &lc, &err) !=
+	    0) {
+		mk_log(MK_LOG_INFO, "gateway: %s %s: ended before login: %s", gw_proto_name(proto), s->peer,
+		       err.msg);
+		goto out;
+	}
+	fp.lc = lc;
+	fp.hostname = g->hostname;
+	fp.require_tls = !s->l->cfg.loopback;
+	fp.ops.login = login;
+	fp.ops.ctx = s;
+	rc = proto == GW_IMAP	? gw_front_imap(&fp, &up, &err)
+	     : proto == GW_POP3 ? gw_front_pop3(&fp, &up, &err)
+				: gw_front_smtp(&fp, &up, &err);
+	if (rc != 0) {
+		mk_log(MK_LOG_INFO, "gateway: %s %s%s%s: ended before login%s%s", gw_proto_name(proto),
+		       s->peer, s->account[0] ? " account " : "", s->account, rc < 0 ? ": " : "",
+		       rc < 0 ? err.msg : "");
+		goto out;
+	}
+	gw_lconn_set_timeout(lc, g->gc->idle_timeout * 1000u);
+	rc = gw_relay(lc, up->conn, g->gc->idle_timeout * 1000u, s->cancelfd, &st, &err);
+	mk_log(MK_LOG_INFO,
+	       "gateway: %s %s account %s password %s: %llu bytes to the server, %llu to the client; %s%s%s",
+	       gw_proto_name(proto), s->peer, s->account, s->pwname, (unsigned long long)st.to_upstream,
+	       (unsigned long long)st.to_client,
+	       rc != 0				     ? "relay error"
+	       : st.ended_by >= 0 && st.ended_by < 4 ? endings[st.ended_by]
+						     : "ended",
+	       rc != 0 ? ": " : "", rc != 0 ? err.msg : "");
+out:
+	gw_upstream_free(&up);
+	/* Out of the list first: after that nobody shuts the fd down, so
+	 * closing it cannot hit a reused descriptor. */
+	pthread_mutex_lock(&g->mu);
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		g->sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	s->fd = -1;
+	pthread_mutex_unlock(&g->mu);
+	gw_lconn_free(&lc);
+}
+
+static void *thread_main(void *arg)
+{
+	struct gw_session *s = arg;
+	struct mk_gateway *g = s->g;
+
+	run(s);
+	gw_limit_conn_close(g->limit, s->peer);
+	close(s->cancelfd);
+	free(s);
+	/* The last touch of g: mk_gateway_stop frees it once nsess is 0. */
+	pthread_mutex_lock(&g->mu);
+	g->nsess--;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+int gw_session_start(struct mk_gateway *g, const struct gw_listener *l, int fd, const char *peer)
+{
+	struct gw_session *s = calloc(1, sizeof(*s));
+	pthread_t t;
+	int e;
+
+	if (s == NULL || (s->cancelfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		free(s);
+		return -1;
+	}
+	s->g = g;
+	s->l = l;
+	s->fd = fd;
+	snprintf(s->peer, sizeof(s->peer), "%s", peer);
+	pthread_mutex_lock(&g->mu);
+	s->next = g->sessions;
+	if (s->next != NULL)
+		s->next->prev = s;
+	g->sessions = s;
+	g->nsess++;
+	pthread_mutex_unlock(&g->mu);
+	e = pthread_create(&t, &g->attr, thread_main, s);
+	if (e != 0) {
+		pthread_mutex_lock(&g->mu);
+		if (s->next != NULL)
+			s->next->prev = s->prev;
+		if (s->prev != NULL)
+			s->prev->next = s->next;
+		else
+			g->sessions = s->next;
+		g->nsess--;
+		pthread_mutex_unlock(&g->mu);
+		close(s->cancelfd);
+		free(s);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
