@@ -78,7 +78,7 @@ gw_listening() {
 # stderr appended to $GLOG), back once every plaintext listener greets (at
 # most 20 s); then the CA it exports is in $GWCA.
 start_gateway() {
-	"$MK" gateway "$@" 2>>"$GLOG" &
+	"$MK" gateway --socket "$SOCK" "$@" 2>>"$GLOG" &
 	gpid=$!
 	wait_until 200 gw_listening || return 1
 	"$MK" gateway ca >"$GWCA" 2>>"$GLOG" && grep -q 'BEGIN CERTIFICATE' "$GWCA"
