@@ -113,7 +113,3 @@ gw_threads() { awk '/^Threads/ {print $2}' "/proc/$gpid/status"; }
 # A tree under $work for throwaway files of one client.
 cdir() { mkdir -p "$work/c/$1" && echo "$work/c/$1"; }
 
-# Developer hook (never set in ctest): a stand-in that validates the client
-# configurations before the gateway exists.
-# shellcheck disable=SC1090
-[ -n "${MK_GW_STANDIN:-}" ] && . "$MK_GW_STANDIN"
