@@ -74,11 +74,12 @@ gw_listening() {
 	local p
 	for p in ${GW_PORTS:-$GW_IMAP $GW_POP3 $GW_SMTP}; do greets "$p" || return 1; done
 }
-# start_gateway [ARGS]: `mailkey gateway` in the background (pid in $gpid,
+# start_gateway [ARGS]: `mailkey $GW_MKOPTS gateway` in the background (pid in $gpid,
 # stderr appended to $GLOG), back once every plaintext listener greets (at
 # most 20 s); then the CA it exports is in $GWCA.
 start_gateway() {
-	"$MK" gateway --socket "$SOCK" "$@" 2>>"$GLOG" &
+	# shellcheck disable=SC2086
+	"$MK" ${GW_MKOPTS:-} gateway --socket "$SOCK" "$@" 2>>"$GLOG" &
 	gpid=$!
 	wait_until 200 gw_listening || return 1
 	"$MK" gateway ca >"$GWCA" 2>>"$GLOG" && grep -q 'BEGIN CERTIFICATE' "$GWCA"
