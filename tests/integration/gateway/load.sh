@@ -9,7 +9,8 @@
 # the connection past it is refused in IMAP's words. Then 100 wrong
 # passwords from 127.0.0.20: the per-source limit holds (later attempts
 # refused even with the right password from there), the right password
-# still works from 127.0.0.21, and the store's tokens are untouched (mk-store-show) with no request to the token endpoint.
+# still works from 127.0.0.21, and the store's tokens are untouched
+# (mk-store-show) with no request to the token endpoint.
 . "$(dirname "$0")/lib.sh"
 lp() { timeout 200 /usr/bin/python3 "$gwdir/load.py" "$@"; }
 for u in "$MK_USER1" "$MK_USER2"; do
