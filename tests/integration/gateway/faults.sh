@@ -8,7 +8,8 @@
 #   is closed at once, and the next login works;
 # - the token endpoint is down: a cached valid token still logs in; an
 #   expired one gives the temporary failure (IMAP, POP3, SMTP) in bounded time;
-# - a client sends garbage, an over-long line, a 100 KB LOGIN literal, or
+# - a client sends garbage, an over-long line, a 100 KB LOGIN literal
+#   (synchronizing, and LITERAL+ with the bytes sent at once), or
 #   nothing (login_timeout = 3): refused or closed, nothing reaches Dovecot;
 # - an app password revoked while its sessions are open (IMAP, POP3, SMTP):
 #   they are closed within 5 s, and that password no longer logs in;
@@ -126,6 +127,9 @@ for proto in imap pop3 smtp; do
 done
 out=$(raw literal "$GW_IMAP")
 check "imap: LOGIN {102400}: refused without \"+\" ($out)" test "${out%% *}" = refused
+out=$(raw literalplus "$GW_IMAP")
+check "imap: LOGIN {102400+} with the 100 KB sent at once: refused and closed ($out)" \
+	sh -c 'case "$1" in "closed refused "*) exit 0 ;; esac; exit 1' _ "$out"
 check "none of it reached Dovecot" test "$(grep -c -e 'imap-login' -e 'pop3-login' "$MK_DOVECOT_LOG")" = "$dv0"
 check "the gateway is still running" gw_alive
 

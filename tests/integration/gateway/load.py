@@ -10,6 +10,8 @@
 #       LOGIN with a wrong password (25 at a time): "answers K ..." with
 #       the counts of each kind of answer
 #   load.py one PORT USER PWFILE SOURCE   one LOGIN: its tagged answer
+#   load.py cap PORT N SOURCE   N connections from SOURCE left at the
+#       greeting, then one more: "greeted K/N; extra: FIRST LINE"
 import base64, collections, socket, sys, threading
 
 
@@ -145,3 +147,17 @@ elif mode == "one":
         print(l.decode("latin1").strip()[:120] or "EOF")
     except Exception as e:
         print(type(e).__name__)
+elif mode == "cap":
+    port, n, src = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    held, greeted = [], 0
+    for i in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=20, source_address=(src, 0))
+        held.append(s)
+        if s.makefile("rb").readline().startswith(b"* OK"):
+            greeted += 1
+    s = socket.create_connection(("127.0.0.1", port), timeout=20, source_address=(src, 0))
+    try:
+        l = s.makefile("rb").readline().decode("latin1").strip()[:100] or "EOF"
+    except OSError as e:
+        l = type(e).__name__
+    print("greeted %d/%d; extra: %s" % (greeted, n, l))

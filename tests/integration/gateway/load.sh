@@ -5,10 +5,12 @@
 # allows 10 connections per user and address (mail_max_userip_connections)
 # and 100 TLS sessions per login service (its default process_limit), so
 # the 200 are spread over the three services and 20 accounts (alice and bob
-# alternately), each with a source_address of its own. Then 100 wrong passwords from 127.0.0.20: the per-source limit holds
-# (later attempts refused even with the right password from there), the
-# right password still works from 127.0.0.21, and the store's tokens are
-# untouched (mk-store-show) with no request to the token endpoint.
+# alternately), each with a source_address of its own. max_per_source:
+# the connection past it is refused in IMAP's words. Then 100 wrong
+# passwords from 127.0.0.20: the per-source limit holds (later attempts
+# refused even with the right password from there), the right password
+# still works from 127.0.0.21, and the store's tokens are untouched
+# (mk-store-show) with no request to the token endpoint.
 . "$(dirname "$0")/lib.sh"
 lp() { timeout 200 /usr/bin/python3 "$gwdir/load.py" "$@"; }
 for u in "$MK_USER1" "$MK_USER2"; do
@@ -39,6 +41,12 @@ wait "$L_PID" 2>/dev/null
 check "and all 200 NOOP and quit through the relay ($st)" test "$(echo "$st" | cut -d' ' -f2)" = 200/200
 wait_until 100 sh -c "[ \$(awk '/^Threads/ {print \$2}' /proc/$gpid/status) -le $((th0 + 2)) ]"
 check "the session threads are gone afterwards ($(gw_threads) threads, $th0 before)" test "$(gw_threads)" -le $((th0 + 2))
+
+# --- max_per_source (60 here): the 61st connection from one address is
+# told so in the protocol's words, and is not greeted as usual.
+out=$(lp cap "$GW_IMAP" 60 127.0.0.30)
+check "60 connections from 127.0.0.30 are greeted, the 61st is refused ($out)" \
+	sh -c 'case "$1" in "greeted 60/60; extra: * OK"* | *"extra: EOF"*) exit 1 ;; "greeted 60/60; extra: "*) exit 0 ;; esac; exit 1' _ "$out"
 
 # --- 100 wrong passwords from one source
 t1=$(stored_token ld1)

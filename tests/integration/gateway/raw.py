@@ -3,6 +3,8 @@
 #   raw.py garbage PROTO PORT        100 lines of random bytes, then EOF?
 #   raw.py longline PROTO PORT       100 KB without a line end
 #   raw.py literal PORT              IMAP LOGIN {102400}: no "+" may come
+#   raw.py literalplus PORT          IMAP LOGIN {102400+} and the 100 KB:
+#                                    the answer, and whether it then closed
 #   raw.py silent PROTO PORT         send nothing: seconds until closed
 #   raw.py hold PROTO PORT USER PWFILE  log in, then NOOP every 0.1 s until
 #                                    the gateway closes; seconds after "go"
@@ -67,6 +69,16 @@ elif mode == "literal":
     s.settimeout(10)
     l = f.readline()
     print("plus" if l.startswith(b"+") else "refused", repr(l[:80].decode("latin1")))
+elif mode == "literalplus":
+    port = sys.argv[2]
+    s, f = conn("imap", port)
+    try:
+        s.sendall(b"a1 LOGIN {102400+}\r\n" + b"x" * 102400 + b" {3+}\r\npw1\r\na2 NOOP\r\n")
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    t, got = until_closed(s, f, 20)
+    first = got.split(b"\r\n")[0]
+    print("closed" if t is not None else "open", "ok" if b"a1 OK" in got else "refused", repr(first[:80].decode("latin1")))
 elif mode == "silent":
     proto, port = sys.argv[2:4]
     s, f = conn(proto, port)
