@@ -18,7 +18,7 @@ probe() { # name raw-send-step
 	local out
 	out=$(raw "$P_IMAP" --timeout 5 r "$2" R 2>&1)
 	check "$1: no reply is tagged with the password (the literal was not taken for a command): $(tr '\n' '|' <<<"$out" | head -c 300)" \
-		sh -c '! grep -qF -- "$1" <<<"$2"' _ "$P" "$out"
+		bash -c '! grep -qF -- "$1" <<<"$2"' _ "$P" "$out"
 	check "$1: the connection is closed after the BAD" grep -q "^CLOSED" <<<"$out"
 }
 probe "NUL in the user literal" "s:a LOGIN {6+}\r\nal\x00ice {$n+}\r\n$P\r\n"
