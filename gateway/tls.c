@@ -152,13 +152,29 @@ static int load_into(struct gw_tls *t, const char *cert_file, const char *key_fi
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
 	/* Clients never renegotiate with us (the default, said for the
 	 * reader) and present no certificate. */
+#if defined(MBEDTLS_SSL_RENEGOTIATION)
 	mbedtls_ssl_conf_renegotiation(&t->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+#endif
 	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_NONE);
 	r = mbedtls_ssl_conf_own_cert(&t->conf, &t->chain, &t->key);
 	if (r != 0) {
 		mk_error_set(err, MK_ERR_CONFIG, "the gateway cannot use the certificate in %s (%s)",
 			     cert_file, mbed_why(r, why, sizeof(why)));
 		goto out;
+	}
+	/* One signature now, before any connection thread: an EC key's group
+	 * may build its fixed-point table on first use and keep it, and that
+	 * must not happen in two threads at once. Afterwards it is read-only. */
+	{
+		unsigned char hash[32] = { 0 }, sig[MBEDTLS_MPI_MAX_SIZE];
+		size_t sig_len = 0;
+		r = mbedtls_pk_sign(&t->key, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, &sig_len,
+				    mbedtls_ctr_drbg_random, &t->drbg);
+		if (r != 0) {
+			mk_error_set(err, MK_ERR_CONFIG, "the gateway's key in %s cannot sign (%s)", key_file,
+				     mbed_why(r, why, sizeof(why)));
+			goto out;
+		}
 	}
 	rc = 0;
 out:
@@ -458,13 +474,14 @@ static int eku_der(unsigned char *buf, size_t size, unsigned char **der_r, size_
 	return 0;
 }
 
-#define CA_SUBJECT "CN=mailkey gateway local CA,O=mailkey"
 #define SERVER_SUBJECT "CN=localhost,O=mailkey gateway"
 
-/* Issue a certificate for subject_key signed by issuer_key and write it to
- * path (PEM, atomically). ns NULL = the CA itself. */
+/* Issue a certificate for subject_key signed by issuer_key (whose name is
+ * issuer_dn) and write it to path (PEM, atomically). ns NULL = the CA
+ * itself (subject = issuer_dn). */
 static int issue(struct gw_tls *t, const char *path, mbedtls_pk_context *subject_key,
-		 mbedtls_pk_context *issuer_key, const struct names *ns, struct mk_error *err)
+		 mbedtls_pk_context *issuer_key, const char *issuer_dn, const struct names *ns,
+		 struct mk_error *err)
 {
 	mbedtls_x509write_cert w;
 	mbedtls_mpi serial;
@@ -496,8 +513,8 @@ static int issue(struct gw_tls *t, const char *path, mbedtls_pk_context *subject
 	if (mbedtls_mpi_read_binary(&serial, rnd, sizeof(rnd)) != 0 ||
 	    mbedtls_x509write_crt_set_serial(&w, &serial) != 0 ||
 	    mbedtls_x509write_crt_set_validity(&w, from, to) != 0 ||
-	    mbedtls_x509write_crt_set_subject_name(&w, ns == NULL ? CA_SUBJECT : SERVER_SUBJECT) != 0 ||
-	    mbedtls_x509write_crt_set_issuer_name(&w, CA_SUBJECT) != 0 ||
+	    mbedtls_x509write_crt_set_subject_name(&w, ns == NULL ? issuer_dn : SERVER_SUBJECT) != 0 ||
+	    mbedtls_x509write_crt_set_issuer_name(&w, issuer_dn) != 0 ||
 	    mbedtls_x509write_crt_set_subject_key_identifier(&w) != 0)
 		goto fail;
 	if (ns == NULL) {
@@ -548,6 +565,14 @@ static int drop(const char *dir, const char *path, struct mk_error *err)
 	return mk_fs_sync_dir(dir, err);
 }
 
+static void tighten_key(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
+		(void)chmod(path, 0600);
+}
+
 struct paths {
 	char lock[4096], ca_key[4096], ca_crt[4096], key[4096], crt[4096];
 };
@@ -585,6 +610,9 @@ static int ensure_locked(struct gw_tls *t, const char *dir, const struct paths *
 	mk_fs_remove_temps(p->ca_crt);
 	mk_fs_remove_temps(p->key);
 	mk_fs_remove_temps(p->crt);
+	/* Keys someone loosened are tightened again (only the owner may read). */
+	tighten_key(p->ca_key);
+	tighten_key(p->key);
 
 	ca_ok = load_key(p->ca_key, &ca_key) == 0 && load_crt(p->ca_crt, &ca) == 0 && ca.ca_istrue &&
 		crt_fresh(&ca) && mbedtls_pk_check_pair(&ca.pk, &ca_key) == 0;
@@ -598,8 +626,20 @@ static int ensure_locked(struct gw_tls *t, const char *dir, const struct paths *
 			    write_key(p->ca_key, &ca_key, err) != 0)
 				goto out;
 		}
-		if (issue(t, p->ca_crt, &ca_key, &ca_key, NULL, err) != 0)
-			goto out;
+		/* A name of its own, so that a person who trusts the CAs of two
+		 * machines (or of two installations) can tell them apart. */
+		{
+			unsigned char id[4];
+			char dn[96];
+			if (mbedtls_ctr_drbg_random(&t->drbg, id, sizeof(id)) != 0) {
+				mk_error_set(err, MK_ERR_INTERNAL, "the TLS random generator failed");
+				goto out;
+			}
+			snprintf(dn, sizeof(dn), "CN=mailkey gateway CA %02x%02x%02x%02x,O=mailkey", id[0],
+				 id[1], id[2], id[3]);
+			if (issue(t, p->ca_crt, &ca_key, &ca_key, dn, NULL, err) != 0)
+				goto out;
+		}
 		mbedtls_x509_crt_free(&ca);
 		mbedtls_x509_crt_init(&ca);
 		if (load_crt(p->ca_crt, &ca) != 0) {
@@ -619,7 +659,14 @@ static int ensure_locked(struct gw_tls *t, const char *dir, const struct paths *
 			    write_key(p->key, &key, err) != 0)
 				goto out;
 		}
-		if (issue(t, p->crt, &key, &ca_key, ns, err) != 0)
+		/* The issuer is the CA certificate's own subject, as written
+		 * (an older CA may carry another name than new ones get). */
+		char ca_dn[512];
+		if (mbedtls_x509_dn_gets(ca_dn, sizeof(ca_dn), &ca.subject) < 0) {
+			mk_error_set(err, MK_ERR_INTERNAL, "cannot read the name of %s", p->ca_crt);
+			goto out;
+		}
+		if (issue(t, p->crt, &key, &ca_key, ca_dn, ns, err) != 0)
 			goto out;
 	}
 	rc = 0;

@@ -5,6 +5,7 @@
  * then the logged-in connection detached for the relay. */
 #include "gateway/upstream.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,15 @@ static int get_token(const struct mk_account *a, const char *sock, bool fresh, c
 				    sock != NULL ? sock : "its socket");
 	if (rc == 0)
 		return 0;
-	if (err->cls == MK_ERR_CONSENT)
-		mk_error_login_hint(err, a->name);
+	if (err->cls == MK_ERR_CONSENT) {
+		/* The client (a scanner's display, a mail program's dialog)
+		 * gets the short form with what to do; the provider's reason
+		 * goes to the log. */
+		bool never = strstr(err->msg, "no tokens yet") != NULL;
+		mk_log(MK_LOG_INFO, "gateway: the daemon says: %s", err->msg);
+		mk_error_set(err, MK_ERR_CONSENT, "account %s %s: run `mailkey login %s`", a->name,
+			     never ? "has no tokens yet" : "needs a new login", a->name);
+	}
 	return -1;
 }
 

@@ -5,7 +5,8 @@ that only the upstream can answer (through the relay).
 client.py PROTO MODE PORT USER PASSWORD [CAFILE] [extra...]
   PROTO imap|pop3|smtp, MODE plain|starttls|tls
   imap: SELECT INBOX, prints "OK exists=N" (with "search=SUBJECT" extra: the
-        number of messages with that subject)
+        number of messages with that subject; with "hold": NOOP until the
+        gateway closes the session, prints "CLOSED ...")
   pop3: STAT, prints "OK count=N"
   smtp: extra FROM TO SUBJECT: sends one message, prints "OK sent"
 Exit 0 ok, 2 the login was refused (the server's reply on stdout), 1 other.
@@ -43,6 +44,21 @@ try:
             c.login(user, password)
         except imaplib.IMAP4.error as e:
             refused(str(e))
+        if extra and extra[0] == "hold":
+            # Logged in: NOOP until the gateway closes the session (a
+            # revoked app password), at most 30 s.
+            print("LOGGED IN", flush=True)
+            import time
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 30:
+                try:
+                    c.noop()
+                except (OSError, imaplib.IMAP4.abort, imaplib.IMAP4.error) as e:
+                    print("CLOSED after %.1f s: %s" % (time.monotonic() - t0, e), flush=True)
+                    sys.exit(0)
+                time.sleep(0.1)
+            print("STILL OPEN", flush=True)
+            sys.exit(1)
         typ, data = c.select("INBOX", readonly=True)
         out = "OK exists=%s" % data[0].decode()
         if extra and extra[0].startswith("search="):

@@ -17,7 +17,7 @@ expect78() { # description gateway-lines needle [command...]
 	local d=$1 lines=$2 needle=$3 rc
 	shift 3
 	with "$lines"
-	"$MK" "$@" >"$work/out" 2>&1
+	timeout 60 "$MK" "$@" >"$work/out" 2>&1
 	rc=$?
 	check "$d: exit 78 ($rc), says '$needle' ($(head -c 300 "$work/out" | tr '\n' ' '))" \
 		sh -c "test $rc = 78 && grep -qF -- \"\$1\" '$work/out'" _ "$needle"
@@ -30,11 +30,15 @@ expect78 "mailkey daemon: a bad [gateway]" "smtp = 127.0.0.1:99999" "from 1 to 6
 expect78 "config check: an unknown account" "imap = 127.0.0.1:$P nobody" "no [account nobody]" config check
 expect78 "config check: an unknown key" "imapx = 127.0.0.1:$P" "unknown key 'imapx'" config check
 expect78 "mailkey gateway: no listener" "fail_delay = 2" "no [gateway] listener" gateway
-# A port in use: another program holds it.
-python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(60)' "$P" &
+# A port in use: another program holds it (a port it chose, so that no
+# test running at the same time can take it in between).
+python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen()
+open(sys.argv[1] + ".tmp", "w").write("%d\n" % s.getsockname()[1])
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1]); time.sleep(60)' "$work/held" &
 holder=$!
-sleep 0.3
-expect78 "mailkey gateway: the port is in use" "imap = 127.0.0.1:$P" "already listens on port $P" gateway --socket "$SOCK"
+wait_until 100 test -s "$work/held"
+H=$(cat "$work/held")
+expect78 "mailkey gateway: the port is in use" "imap = 127.0.0.1:$H" "already listens on port $H" gateway --socket "$SOCK"
 kill "$holder"
 wait "$holder" 2>/dev/null
 check "a failed start left no daemon socket record" test ! -e "$MAILKEY_STATE_DIR/daemon.socket"

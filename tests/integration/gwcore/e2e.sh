@@ -39,7 +39,7 @@ smtp = localhost:$MK_SMTPS_PORT
 notify_command = $work/notify.sh"
 seed alice "$MK_USER1"
 seed bobo "$MK_USER2"
-P_IMAP=$(freeport) P_IMAPS=$(freeport) P_POP3=$(freeport) P_POP3S=$(freeport) P_SMTP=$(freeport) P_SMTPS=$(freeport)
+P_IMAP=$(freeport) P_IMAPS=$(freeport) P_POP3=$(freeport) P_POP3S=$(freeport) P_SMTP=$(freeport) P_SMTPS=$(freeport) P_FIXED=$(freeport)
 cp "$MAILKEY_CONFIG" "$work/config.accounts"
 cat >>"$MAILKEY_CONFIG" <<CFG
 [gateway]
@@ -49,11 +49,12 @@ pop3 = 127.0.0.1:$P_POP3
 pop3s = 127.0.0.1:$P_POP3S
 smtp = 127.0.0.1:$P_SMTP
 smtps = 127.0.0.1:$P_SMTPS
+pop3s = 127.0.0.1:$P_FIXED bobo
 fail_delay = 1
 CFG
 
 "$MK" config check >"$work/check.out" 2>&1
-check "config check accepts [gateway] ($(cat "$work/check.out"))" grep -q "OK, 3 accounts, 6 gateway listeners" "$work/check.out"
+check "config check accepts [gateway] ($(cat "$work/check.out"))" grep -q "OK, 3 accounts, 7 gateway listeners" "$work/check.out"
 pw() { "$MK" app-password add "$1" "$2" 2>>"$work/pw.err"; }
 PA=$(pw alice python)
 PB=$(pw bobo python)
@@ -90,6 +91,10 @@ out=$(cl pop3 starttls "$P_POP3" bobo "$PB" "$CA")
 check "poplib, STLS, OAUTHBEARER upstream: $out" test "${out%% *}" = OK
 out=$(cl pop3 tls "$P_POP3S" alice "$PA" "$CA")
 check "poplib, implicit TLS: $out" test "${out%% *}" = OK
+out=$(cl pop3 tls "$P_FIXED" scanner-user "$PB" "$CA")
+check "a listener with a fixed account takes any user name: $out" test "${out%% *}" = OK
+out=$(cl pop3 tls "$P_FIXED" bobo "$PA" "$CA")
+check "... and only that account's passwords: $out" sh -c "echo \"\$1\" | grep -q '^REFUSED.*\[AUTH\]'" _ "$out"
 
 # SMTP: a message sent through the gateway arrives (read back through it).
 subj="gwcore $(date +%s%N)"
@@ -123,9 +128,21 @@ check "pop3 without a grant: -ERR [SYS/TEMP] naming mailkey login ($out)" sh -c 
 wait_until 50 test -s "$work/notified"
 check "notify_command ran for the account ($(tr '\n' ' ' <"$work/notified" 2>/dev/null))" grep -qx nogrant "$work/notified"
 
+# A revoked app password closes its open session (inotify on the file).
+PR=$(pw alice revokeme)
+cl imap plain "$P_IMAP" alice "$PR" "" hold >"$work/hold.out" 2>&1 &
+hpid=$!
+wait_until 100 grep -q "LOGGED IN" "$work/hold.out"
+check "a session logs in with the password to revoke" grep -q "LOGGED IN" "$work/hold.out"
+"$MK" app-password revoke alice revokeme 2>>"$work/pw.err"
+wait "$hpid"
+check "revoking it closed the session ($(tail -1 "$work/hold.out"))" grep -q "^CLOSED" "$work/hold.out"
+out=$(cl imap plain "$P_IMAP" alice "$PA")
+check "the account's other password still works: $out" test "${out%% *}" = OK
+
 # The log: one line per session, never a secret.
 check "the log names the sessions" grep -q "gateway: imap 127.0.0.1 account alice password python" "$DLOG"
-leaks=$(grep -cF -e "$PA" -e "$PB" -e "$PN" -e "$(cat "$work/tok.alice")" -e "$(cat "$work/tok.bobo")" "$DLOG")
+leaks=$(grep -cF -e "$PA" -e "$PB" -e "$PN" -e "$PR" -e "$(cat "$work/tok.alice")" -e "$(cat "$work/tok.bobo")" "$DLOG")
 check "no app password or token in the log ($leaks lines)" test "$leaks" = 0
 stop_daemon
 check "SIGTERM: exit 0" test $? = 0

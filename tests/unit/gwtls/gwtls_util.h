@@ -16,6 +16,8 @@ void tmpdir_free(char **dir);
 
 /* A listening TCP socket on 127.0.0.1 (port 0 = any); *port set. */
 int listen_lo(unsigned *port);
+/* The same on ::1. */
+int listen_lo6(unsigned *port);
 /* Accept one connection (waits at most 10 s); -1 on failure. */
 int accept_one(int lfd);
 /* A plain connected socket to 127.0.0.1:port. */

@@ -37,6 +37,7 @@ struct srv {
 	int new_rc, rc;
 	struct mk_error err;
 	char line[256];
+	char peer[64];
 	long long took_ms;
 	volatile int done;
 };
@@ -63,8 +64,10 @@ static void *srv_main(void *arg)
 	}
 	t0 = mono_ms();
 	s->new_rc = gw_lconn_new(fd, s->tls ? g_tls : NULL, s->implicit, s->tmo, &lc, &s->err);
-	if (s->new_rc == 0)
+	if (s->new_rc == 0) {
+		snprintf(s->peer, sizeof(s->peer), "%s", gw_lconn_peer(lc));
 		s->rc = s->fn(s, lc);
+	}
 	s->took_ms = mono_ms() - t0;
 	gw_lconn_free(&lc);
 out:
@@ -72,16 +75,21 @@ out:
 	return NULL;
 }
 
-static void srv_start(struct srv *s, bool tls, bool implicit, unsigned tmo, handler fn)
+static void srv_start_on(struct srv *s, bool v6, bool tls, bool implicit, unsigned tmo, handler fn)
 {
 	memset(s, 0, sizeof(*s));
 	s->tls = tls;
 	s->implicit = implicit;
 	s->tmo = tmo;
 	s->fn = fn;
-	s->lfd = listen_lo(&s->port);
+	s->lfd = v6 ? listen_lo6(&s->port) : listen_lo(&s->port);
 	assert_true(s->lfd >= 0);
 	assert_int_equal(pthread_create(&s->th, NULL, srv_main, s), 0);
+}
+
+static void srv_start(struct srv *s, bool tls, bool implicit, unsigned tmo, handler fn)
+{
+	srv_start_on(s, false, tls, implicit, tmo, fn);
 }
 
 static void srv_join(struct srv *s)
@@ -526,6 +534,25 @@ static void test_python_ssl(void **state)
 			fail_msg("python ssl to %s: %s", ok[i], out);
 		free(out);
 		assert_int_equal(s.rc, 0);
+	}
+	/* Over ::1, checked against the IP:::1 subjectAltName. */
+	{
+		struct srv s;
+		srv_start_on(&s, true, true, true, 5000, h_hi);
+		out = run_out("python3 -c 'import ssl,socket,sys\n"
+			      "ctx = ssl.create_default_context(cafile=sys.argv[1])\n"
+			      "s = ctx.wrap_socket(socket.create_connection((\"::1\", int(sys.argv[2]))), "
+			      "server_hostname=\"::1\")\n"
+			      "s.sendall(b\"v6\\r\\n\")\n"
+			      "print(s.recv(100).decode().strip())' '%s' %u 2>&1",
+			      g_ca, s.port);
+		srv_join(&s);
+		assert_non_null(out);
+		if (strcmp(out, "hi v6\n") != 0)
+			fail_msg("python ssl to ::1: %s", out);
+		free(out);
+		assert_int_equal(s.rc, 0);
+		assert_string_equal(s.peer, "::1");
 	}
 	/* A name the certificate does not list fails the check. */
 	{

@@ -121,6 +121,7 @@ static void test_first_use(void **state)
 
 	txt = x509_text(f, "ca.pem");
 	assert_non_null(strstr(txt, "CA:TRUE"));
+	assert_non_null(strstr(txt, "Subject: CN = mailkey gateway CA "));
 	assert_non_null(strstr(txt, "Certificate Sign"));
 	assert_int_equal(
 		run("openssl x509 -in '%s/ca.pem' -noout -checkend %d >/dev/null", f->sub, 3649 * 86400), 0);
@@ -247,10 +248,14 @@ static void test_repair(void **state)
 	assert_int_equal(unlink(file_of(f, "ca.key")), 0);
 	ensure_ok(f, NULL);
 	check_chain(f);
-	/* A loose directory is tightened. */
+	/* A loose directory and loose keys are tightened. */
 	assert_int_equal(chmod(f->sub, 0755), 0);
+	assert_int_equal(chmod(file_of(f, "key.pem"), 0644), 0);
+	assert_int_equal(chmod(file_of(f, "ca.key"), 0640), 0);
 	ensure_ok(f, NULL);
 	assert_int_equal(mode_of(f->sub), 0700);
+	assert_int_equal(mode_of(file_of(f, "key.pem")), 0600);
+	assert_int_equal(mode_of(file_of(f, "ca.key")), 0600);
 }
 
 static void test_bad_name(void **state)
