@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the gwreview tests: the real servers, two accounts with seeded
 # grants (alice: XOAUTH2 over IMAPS/POP3S/STARTTLS submission; bobo:
 # OAUTHBEARER), one without a grant, a [gateway] section written as

@@ -5,7 +5,7 @@
 # off once login_timeout has passed since it connected, on every protocol;
 # otherwise a few such clients hold max_per_source connections for
 # max_commands × login_timeout (50 minutes with the defaults).
-GWEXTRA="login_timeout = 3"
+export GWEXTRA="login_timeout = 3" # read by lib.sh
 . "$(dirname "$0")/lib.sh"
 gw_config
 gw_start

@@ -35,7 +35,7 @@ try:
 except Exception as e:
     print("CLOSED %.1f" % (time.monotonic() - t0))
 PY
-cpid=$!
+# The client runs on by itself; its output file says when it is done.
 kill -STOP "$dpid"
 # Wait until the gateway has checked the password and waits for a token.
 wait_until 100 grep -q "daemon: connection\|C: [A-Z0-9]* LOGIN" "$GLOG"
