@@ -37,6 +37,10 @@ struct front {
 	struct mk_buf lit;  /* secret: LOGIN literals */
 	struct gw_imap_cmd cmd;
 	struct gw_upstream *up;
+	/* The line was no command (a lone word: what a password looks like
+	 * when a client's bytes are out of step): its tag stays out of the
+	 * trace of the reply, as the line itself does. */
+	bool hide_tag;
 };
 
 static const char *peer(const struct front *f)
@@ -48,6 +52,23 @@ static const char *peer(const struct front *f)
 static const char *tag(const struct front *f)
 {
 	return f->cmd.tag[0] != '\0' ? f->cmd.tag : "*";
+}
+
+static void trace_reply(const struct front *f, const struct mk_buf *b)
+{
+	size_t tl = strlen(f->cmd.tag);
+
+	if (f->hide_tag && tl > 0 && b->len > tl && memcmp(b->data, f->cmd.tag, tl) == 0 &&
+	    b->data[tl] == ' ') {
+		struct mk_buf t;
+
+		mk_buf_init(&t, b->len + 16);
+		if (mk_buf_addstr(&t, "<redacted>") == 0 && mk_buf_add(&t, b->data + tl, b->len - tl) == 0)
+			mk_log_proto("S", mk_buf_str(&t), t.len, false, 0);
+		mk_buf_free(&t);
+		return;
+	}
+	mk_log_proto("S", mk_buf_str(b), b->len, false, 0);
 }
 
 /* One reply line (CRLF added), traced. Failing to write means the client
@@ -67,7 +88,7 @@ __attribute__((format(printf, 3, 4))) static int reply(struct front *f, struct m
 		mk_error_set(err, MK_ERR_INTERNAL, "IMAP reply too long or out of memory");
 		goto out;
 	}
-	mk_log_proto("S", mk_buf_str(&b), b.len, false, 0);
+	trace_reply(f, &b);
 	if (mk_buf_addstr(&b, "\r\n") != 0) {
 		mk_error_set(err, MK_ERR_INTERNAL, "IMAP reply too long or out of memory");
 		rc = -1;
@@ -373,9 +394,11 @@ static enum next command(struct front *f, struct mk_error *err)
 {
 	enum gw_imap_step step;
 	enum next n;
+	bool mid = false; /* a literal of this command was read */
 
 	gw_imap_cmd_reset(&f->cmd);
 	step = gw_imap_cmd_line(&f->cmd, f->line.data != NULL ? f->line.data : "", f->line.len);
+	f->hide_tag = f->cmd.kind == GW_IMAP_CMD_NONE;
 	trace_command(f);
 	while (step == GW_IMAP_STEP_LITERAL) {
 		struct mk_error rerr;
@@ -397,6 +420,7 @@ static enum next command(struct front *f, struct mk_error *err)
 		}
 		step = gw_imap_cmd_literal(&f->cmd, f->lit.data != NULL ? f->lit.data : "", f->lit.len);
 		mk_buf_reset(&f->lit);
+		mid = true;
 		if (step != GW_IMAP_STEP_MORE)
 			break;
 		n = read_line(f, true, err);
@@ -409,6 +433,17 @@ static enum next command(struct front *f, struct mk_error *err)
 	case GW_IMAP_STEP_DONE:
 		return dispatch(f, err);
 	case GW_IMAP_STEP_BAD:
+		if (mid) {
+			/* Broken after a literal: the rest of the command (and
+			 * its LITERAL+ password) is on its way and cannot be
+			 * told from commands, so nothing more is read. */
+			mk_log(MK_LOG_INFO, "imap %s: command broken after a literal before login; closing",
+			       peer(f));
+			if (reply(f, err, "%s BAD %s", tag(f),
+				  f->cmd.msg != NULL ? f->cmd.msg : "Syntax error") == 0)
+				(void)reply(f, err, "* BYE Syntax error in a command with literals");
+			return NEXT_CLOSE;
+		}
 		return sent(
 			reply(f, err, "%s BAD %s", tag(f), f->cmd.msg != NULL ? f->cmd.msg : "Syntax error"));
 	case GW_IMAP_STEP_TOOBIG:
