@@ -348,7 +348,7 @@ static int h_deadline(struct srv *s, struct gw_lconn *lc)
 	gw_lconn_set_deadline(lc, g_deadline_ms);
 	while (gw_lconn_read_line(lc, &line, 8192, &s->err) == 0)
 		n++;
-	snprintf(s->line, sizeof(s->line), "%d", n);
+	s->line[0] = (char)(n > 9 ? 9 : n); /* lines read, capped */
 	mk_buf_free(&line);
 	return gw_lconn_printf(lc, &werr, "* BYE %s\r\n", s->err.msg);
 }
@@ -376,7 +376,7 @@ static void test_deadline_lines(void **state)
 	assert_int_equal(s.err.cls, MK_ERR_CONN);
 	assert_string_equal(s.err.msg, "login timeout");
 	assert_string_equal(buf, "* BYE login timeout\r\n");
-	assert_true(atoi(s.line) >= 3);
+	assert_true(s.line[0] >= 3);
 	assert_true(s.took_ms >= 380);
 	assert_true(s.took_ms < 3000);
 }
