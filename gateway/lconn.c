@@ -505,6 +505,39 @@ int gw_lconn_write_some(struct gw_lconn *c, const void *p, size_t len, size_t *n
 	return 0;
 }
 
+/* How long and how much gw_lconn_free reads of what the client still
+ * sends before it closes. */
+#define DRAIN_MS 1000
+#define DRAIN_MAX (256 * 1024)
+
+/* Closing a socket with unread input makes the kernel answer with a TCP
+ * reset, and a client that is still sending (a pipeline the gateway cut
+ * short with "* BYE Too many commands" or "421 ...") then sees "connection
+ * reset" instead of our last reply. So: our side ends first (FIN after
+ * the last reply), then the client's input is read and dropped until it
+ * closes too, for a bounded time and amount. */
+static void drain(int fd)
+{
+	unsigned char junk[4096];
+	long long deadline = now_ms() + DRAIN_MS;
+	size_t total = 0;
+
+	if (shutdown(fd, SHUT_WR) != 0)
+		return; /* not connected any more: nothing to save */
+	while (total < DRAIN_MAX) {
+		ssize_t n = recv(fd, junk, sizeof(junk), 0);
+		if (n > 0) {
+			total += (size_t)n;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+			break;
+		if (wait_fd(fd, POLLIN, deadline) != 0)
+			break;
+	}
+	mk_secret_wipe(junk, sizeof(junk)); /* a pipelined password may have passed */
+}
+
 void gw_lconn_free(struct gw_lconn **cp)
 {
 	struct gw_lconn *c = *cp;
@@ -515,8 +548,10 @@ void gw_lconn_free(struct gw_lconn **cp)
 		(void)mbedtls_ssl_close_notify(&c->ssl); /* best effort: never waits */
 	if (c->ssl_ready)
 		mbedtls_ssl_free(&c->ssl);
-	if (c->fd >= 0)
+	if (c->fd >= 0) {
+		drain(c->fd);
 		close(c->fd);
+	}
 	mk_buf_free(&c->rbuf);
 	free(c);
 	*cp = NULL;

@@ -3,6 +3,7 @@
  * and curl, each verifying the generated CA and the host name. */
 #include "cmocka_all.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -485,6 +486,78 @@ static void test_deadline_handshake(void **state)
 	assert_true(s.took_ms < 3000);
 }
 
+/* ---- the last reply before a close ---- */
+
+/* Ten commands, then the last word and the close (gw_lconn_free), with
+ * the rest of the client's pipeline unread. */
+static int h_bye_early(struct srv *s, struct gw_lconn *lc)
+{
+	struct mk_buf line;
+	int rc = 0;
+
+	mk_buf_init(&line, 8192);
+	for (int i = 0; i < 10 && rc == 0; i++)
+		rc = gw_lconn_read_line(lc, &line, 8192, &s->err);
+	mk_buf_free(&line);
+	if (rc == 0)
+		rc = gw_lconn_printf(lc, &s->err, "* BYE Too many commands\r\n");
+	return rc;
+}
+
+/* A client that pipelines 100 KB of commands still reads the reply the
+ * gateway closed with, then a clean end: no TCP reset, which loses data
+ * in flight (the reply still in our send queue, or in a Windows client's
+ * receive queue) and makes clients report "connection reset". */
+static void test_last_reply_survives_pipeline(void **state)
+{
+	static char cmds[100 * 1024];
+	char got[4096];
+	size_t sent = 0, have = 0;
+	long long until;
+	struct srv s;
+	bool eof = false;
+	int fd, send_errno = 0, recv_errno = 0;
+
+	(void)state;
+	for (size_t i = 0; i + 6 <= sizeof(cmds); i += 6)
+		memcpy(cmds + i, "NOOP\r\n", 6);
+	srv_start(&s, false, false, 5000, h_bye_early);
+	fd = connect_lo(s.port);
+	assert_true(fd >= 0);
+	until = mono_ms() + 10000;
+	while (!eof && mono_ms() < until) {
+		struct pollfd p = { .fd = fd, .events = POLLIN | (sent < sizeof(cmds) ? POLLOUT : 0) };
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		if ((p.revents & POLLOUT) && sent < sizeof(cmds)) {
+			ssize_t k = send(fd, cmds + sent, sizeof(cmds) - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (k > 0)
+				sent += (size_t)k;
+			else if (k < 0 && errno != EAGAIN) {
+				send_errno = errno; /* reset: stop sending, read what is left */
+				sent = sizeof(cmds);
+			}
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t k = recv(fd, got + have, sizeof(got) - 1 - have, MSG_DONTWAIT);
+			if (k > 0) {
+				have += (size_t)k;
+			} else if (k == 0 || errno != EAGAIN) {
+				recv_errno = k == 0 ? 0 : errno;
+				eof = true;
+			}
+		}
+	}
+	got[have] = '\0';
+	close(fd);
+	srv_join(&s);
+	assert_int_equal(s.rc, 0);
+	assert_string_equal(got, "* BYE Too many commands\r\n");
+	assert_true(eof);
+	assert_int_equal(recv_errno, 0); /* EOF, not ECONNRESET */
+	assert_int_equal(send_errno, 0);
+}
+
 static int h_never(struct srv *s, struct gw_lconn *lc)
 {
 	(void)s;
@@ -793,6 +866,7 @@ int main(void)
 		cmocka_unit_test(test_deadline_shorter_timeout),
 		cmocka_unit_test(test_deadline_cleared),
 		cmocka_unit_test(test_deadline_handshake),
+		cmocka_unit_test(test_last_reply_survives_pipeline),
 		cmocka_unit_test(test_handshake_timeout),
 		cmocka_unit_test(test_handshake_garbage),
 		cmocka_unit_test(test_implicit_mbedtls),
