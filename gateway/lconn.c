@@ -513,10 +513,12 @@ int gw_lconn_write_some(struct gw_lconn *c, const void *p, size_t len, size_t *n
 /* Closing a socket with unread input makes the kernel answer with a TCP
  * reset, and a client that is still sending (a pipeline the gateway cut
  * short with "* BYE Too many commands" or "421 ...") then sees "connection
- * reset" instead of our last reply. So: our side ends first (FIN after
- * the last reply), then the client's input is read and dropped until it
- * closes too, for a bounded time and amount. */
-static void drain(int fd)
+ * reset" and may lose our last reply. So: our side ends first (FIN after
+ * the last reply); then, when input is waiting (pending: some is already
+ * in our buffers), it is read and dropped until the client closes too,
+ * for a bounded time and amount. A client with nothing more to say costs
+ * no wait. */
+static void drain(int fd, bool pending)
 {
 	unsigned char junk[4096];
 	long long deadline = now_ms() + DRAIN_MS;
@@ -528,9 +530,10 @@ static void drain(int fd)
 		ssize_t n = recv(fd, junk, sizeof(junk), 0);
 		if (n > 0) {
 			total += (size_t)n;
+			pending = true;
 			continue;
 		}
-		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) || !pending)
 			break;
 		if (wait_fd(fd, POLLIN, deadline) != 0)
 			break;
@@ -541,15 +544,17 @@ static void drain(int fd)
 void gw_lconn_free(struct gw_lconn **cp)
 {
 	struct gw_lconn *c = *cp;
+	bool pending;
 
 	if (c == NULL)
 		return;
+	pending = gw_lconn_buffered(c) > 0;
 	if (c->is_tls)
 		(void)mbedtls_ssl_close_notify(&c->ssl); /* best effort: never waits */
 	if (c->ssl_ready)
 		mbedtls_ssl_free(&c->ssl);
 	if (c->fd >= 0) {
-		drain(c->fd);
+		drain(c->fd, pending);
 		close(c->fd);
 	}
 	mk_buf_free(&c->rbuf);
