@@ -36,6 +36,7 @@ struct gw_lconn {
 	bool is_tls;	    /* handshake done */
 	bool ssl_ready;	    /* ssl initialised (free it) */
 	unsigned timeout_ms;
+	long long until;    /* gw_lconn_set_deadline's moment (now_ms); -1 = none */
 	struct mk_buf rbuf; /* secret: passwords pass through it */
 	mbedtls_ssl_context ssl;
 	char peer[INET6_ADDRSTRLEN];
@@ -49,10 +50,27 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The deadline of one operation; 0 timeout = none (-1). */
+/* The deadline of one operation: its own timeout or the connection's
+ * absolute deadline, whichever comes first; -1 = none. */
 static long long deadline_of(const struct gw_lconn *c)
 {
-	return c->timeout_ms == 0 ? -1 : now_ms() + c->timeout_ms;
+	long long op = c->timeout_ms == 0 ? -1 : now_ms() + c->timeout_ms;
+
+	if (c->until >= 0 && (op < 0 || c->until < op))
+		return c->until;
+	return op;
+}
+
+/* The absolute deadline has passed: the operation's timeout error names
+ * it, so the session can say "login timeout" rather than "idle". */
+static bool past_until(const struct gw_lconn *c)
+{
+	return c->until >= 0 && now_ms() >= c->until;
+}
+
+static int until_error(struct mk_error *err)
+{
+	return mk_error_set(err, MK_ERR_CONN, "login timeout");
 }
 
 /* Wait until fd is readable (events POLLIN) or writable (POLLOUT), or the
@@ -144,6 +162,8 @@ static int handshake(struct gw_lconn *c, struct mk_error *err)
 		int w;
 		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
 			w = wait_fd(c->fd, r == MBEDTLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT, deadline);
+			if (w == 1 && past_until(c))
+				return until_error(err);
 			if (w == 1)
 				return mk_error_set(err, MK_ERR_CONN, "TLS handshake with %s timed out",
 						    c->peer);
@@ -178,6 +198,7 @@ int gw_lconn_new(int fd, struct gw_tls *tls, bool implicit, unsigned timeout_ms,
 	c->fd = fd;
 	c->tls = tls;
 	c->timeout_ms = timeout_ms;
+	c->until = -1;
 	mk_buf_init_secret(&c->rbuf, LCONN_RBUF_MAX);
 	set_peer(c);
 	fl = fcntl(fd, F_GETFL);
@@ -201,6 +222,11 @@ fail:
 void gw_lconn_set_timeout(struct gw_lconn *c, unsigned timeout_ms)
 {
 	c->timeout_ms = timeout_ms;
+}
+
+void gw_lconn_set_deadline(struct gw_lconn *c, unsigned ms_from_now)
+{
+	c->until = ms_from_now == 0 ? -1 : now_ms() + ms_from_now;
 }
 
 /* One read of at most cap bytes into p, waiting until the deadline.
@@ -237,6 +263,8 @@ static ssize_t raw_read(struct gw_lconn *c, void *p, size_t cap, long long deadl
 				return mk_error_errno(err, MK_ERR_CONN, errno, "reading from %s", c->peer);
 		}
 		w = wait_fd(c->fd, ev, deadline);
+		if (w == 1 && past_until(c))
+			return until_error(err);
 		if (w == 1)
 			return mk_error_set(err, MK_ERR_CONN, "%s sent nothing in time", c->peer);
 		if (w < 0)
@@ -271,6 +299,10 @@ int gw_lconn_read_line(struct gw_lconn *c, struct mk_buf *line, size_t max, stru
 	size_t scanned = 0;
 
 	mk_buf_reset(line);
+	/* Lines already buffered do not outlive the deadline: a client that
+	 * pipelined many commands still has only until then. */
+	if (past_until(c))
+		return until_error(err);
 	for (;;) {
 		char *nl = c->rbuf.len > scanned ? memchr(c->rbuf.data + scanned, '\n', c->rbuf.len - scanned)
 						 : NULL;
@@ -300,6 +332,9 @@ int gw_lconn_read_line(struct gw_lconn *c, struct mk_buf *line, size_t max, stru
 int gw_lconn_read_exact(struct gw_lconn *c, size_t n, struct mk_buf *out, struct mk_error *err)
 {
 	long long deadline = deadline_of(c);
+
+	if (past_until(c))
+		return until_error(err);
 
 	for (;;) {
 		size_t take = c->rbuf.len < n ? c->rbuf.len : n;
@@ -349,6 +384,8 @@ int gw_lconn_write(struct gw_lconn *c, const void *p, size_t n, struct mk_error 
 				return mk_error_errno(err, MK_ERR_CONN, errno, "sending to %s", c->peer);
 		}
 		w = wait_fd(c->fd, ev, deadline);
+		if (w == 1 && past_until(c))
+			return until_error(err);
 		if (w == 1)
 			return mk_error_set(err, MK_ERR_CONN, "%s did not read in time", c->peer);
 		if (w < 0)
@@ -426,6 +463,8 @@ int gw_lconn_read_some(struct gw_lconn *c, void *p, size_t cap, size_t *n, struc
 	*n = 0;
 	if (cap == 0)
 		return 0;
+	if (past_until(c))
+		return until_error(err);
 	if (c->rbuf.len > 0) {
 		size_t take = c->rbuf.len < cap ? c->rbuf.len : cap;
 		memcpy(p, c->rbuf.data, take);
@@ -466,18 +505,58 @@ int gw_lconn_write_some(struct gw_lconn *c, const void *p, size_t len, size_t *n
 	return 0;
 }
 
+/* How long and how much gw_lconn_free reads of what the client still
+ * sends before it closes. */
+#define DRAIN_MS 1000
+#define DRAIN_MAX (256 * 1024)
+
+/* Closing a socket with unread input makes the kernel answer with a TCP
+ * reset, and a client that is still sending (a pipeline the gateway cut
+ * short with "* BYE Too many commands" or "421 ...") then sees "connection
+ * reset" and may lose our last reply. So: our side ends first (FIN after
+ * the last reply); then, when input is waiting (pending: some is already
+ * in our buffers), it is read and dropped until the client closes too,
+ * for a bounded time and amount. A client with nothing more to say costs
+ * no wait. */
+static void drain(int fd, bool pending)
+{
+	unsigned char junk[4096];
+	long long deadline = now_ms() + DRAIN_MS;
+	size_t total = 0;
+
+	if (shutdown(fd, SHUT_WR) != 0)
+		return; /* not connected any more: nothing to save */
+	while (total < DRAIN_MAX) {
+		ssize_t n = recv(fd, junk, sizeof(junk), 0);
+		if (n > 0) {
+			total += (size_t)n;
+			pending = true;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) || !pending)
+			break;
+		if (wait_fd(fd, POLLIN, deadline) != 0)
+			break;
+	}
+	mk_secret_wipe(junk, sizeof(junk)); /* a pipelined password may have passed */
+}
+
 void gw_lconn_free(struct gw_lconn **cp)
 {
 	struct gw_lconn *c = *cp;
+	bool pending;
 
 	if (c == NULL)
 		return;
+	pending = gw_lconn_buffered(c) > 0;
 	if (c->is_tls)
 		(void)mbedtls_ssl_close_notify(&c->ssl); /* best effort: never waits */
 	if (c->ssl_ready)
 		mbedtls_ssl_free(&c->ssl);
-	if (c->fd >= 0)
+	if (c->fd >= 0) {
+		drain(c->fd, pending);
 		close(c->fd);
+	}
 	mk_buf_free(&c->rbuf);
 	free(c);
 	*cp = NULL;

@@ -92,24 +92,38 @@ static enum step reply(struct pop3 *s, const char *fmt, ...)
 	return st;
 }
 
-/* How much of a client line the trace may show: PASS and AUTH carry
- * secrets after their first words. Decided on the raw bytes, before the
- * parser, so that a line the parser refuses is redacted too. */
+/* The keywords the trace names; pop3_cmd.c's, but none of their
+ * arguments, and not USER's either: a client that is out of step (PASS
+ * before USER, a cancelled AUTH) sends its password where we read a
+ * command. */
+static const char *const trace_verbs[] = { "USER", "PASS", "AUTH", "CAPA", "STLS", "QUIT", "NOOP", "STAT",
+					   "LIST", "RETR", "DELE", "RSET", "TOP",  "UIDL", "APOP" };
+
+/* How much of a client line the trace may show: a known keyword (AUTH:
+ * with its mechanism), the rest redacted; a line that starts with no
+ * known keyword may be a password, redacted whole. Decided on the raw
+ * bytes, before the parser, so that a line the parser refuses is
+ * redacted too. */
 static size_t trace_keep(const char *l, size_t n, bool *sensitive)
 {
-	const char *sp;
+	const char *sp = memchr(l, ' ', n);
+	size_t w = sp != NULL ? (size_t)(sp - l) : n;
 
-	*sensitive = false;
-	if (n >= 4 && strncasecmp(l, "PASS", 4) == 0) {
-		*sensitive = true;
-		return 4;
+	*sensitive = true;
+	for (size_t i = 0; i < sizeof(trace_verbs) / sizeof(trace_verbs[0]); i++) {
+		if (w != strlen(trace_verbs[i]) || strncasecmp(l, trace_verbs[i], w) != 0)
+			continue;
+		if (w == n) {
+			*sensitive = false; /* the keyword alone */
+			return n;
+		}
+		if (strcmp(trace_verbs[i], "AUTH") == 0) { /* the mechanism is no secret, the response is */
+			sp = n > w + 1 ? memchr(l + w + 1, ' ', n - w - 1) : NULL;
+			return sp != NULL ? (size_t)(sp - l) : n;
+		}
+		return w;
 	}
-	if (n >= 4 && strncasecmp(l, "AUTH", 4) == 0) {
-		*sensitive = true;
-		sp = n > 5 ? memchr(l + 5, ' ', n - 5) : NULL;
-		return sp != NULL ? (size_t)(sp - l) : n;
-	}
-	return n;
+	return 0;
 }
 
 /* Read one line into s->line. A too-long line is answered here; either

@@ -96,19 +96,38 @@ static enum step reply_close(struct smtp *s, const char *text)
 	return reply(s, "%s", text) == STEP_ERROR ? STEP_ERROR : STEP_CLOSE;
 }
 
-/* AUTH lines carry a secret after the mechanism; decided on the raw bytes
- * so that a line the parser refuses is redacted too. */
+/* The verbs the trace names; smtp_cmd.c's, but none of their arguments
+ * save EHLO's and HELO's domain: a client that is out of step (AUTH LOGIN
+ * before EHLO, refused) sends its base64 password where we read a
+ * command. */
+static const char *const trace_verbs[] = { "EHLO", "HELO", "AUTH", "STARTTLS", "RSET", "NOOP", "QUIT", "HELP",
+					   "MAIL", "RCPT", "DATA", "BDAT",     "VRFY", "EXPN", "ETRN" };
+
+/* How much of a client line the trace may show: a known verb (EHLO, HELO:
+ * with the domain; AUTH: with its mechanism), the rest redacted; a line
+ * that starts with no known verb may be a password, redacted whole.
+ * Decided on the raw bytes, before the parser, so that a line the parser
+ * refuses is redacted too. */
 static size_t trace_keep(const char *l, size_t n, bool *sensitive)
 {
-	const char *sp;
+	const char *sp = memchr(l, ' ', n);
+	size_t w = sp != NULL ? (size_t)(sp - l) : n;
 
-	*sensitive = false;
-	if (n >= 4 && strncasecmp(l, "AUTH", 4) == 0) {
-		*sensitive = true;
-		sp = n > 5 ? memchr(l + 5, ' ', n - 5) : NULL;
-		return sp != NULL ? (size_t)(sp - l) : n;
+	*sensitive = true;
+	for (size_t i = 0; i < sizeof(trace_verbs) / sizeof(trace_verbs[0]); i++) {
+		if (w != strlen(trace_verbs[i]) || strncasecmp(l, trace_verbs[i], w) != 0)
+			continue;
+		if (w == n || strcmp(trace_verbs[i], "EHLO") == 0 || strcmp(trace_verbs[i], "HELO") == 0) {
+			*sensitive = false; /* the verb alone, or EHLO/HELO domain */
+			return n;
+		}
+		if (strcmp(trace_verbs[i], "AUTH") == 0) { /* the mechanism is no secret, the response is */
+			sp = n > w + 1 ? memchr(l + w + 1, ' ', n - w - 1) : NULL;
+			return sp != NULL ? (size_t)(sp - l) : n;
+		}
+		return w;
 	}
-	return n;
+	return 0;
 }
 
 /* Read one line into s->line; a too-long one is answered here. sasl: a

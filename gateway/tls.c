@@ -31,6 +31,7 @@
 
 #include "common/buf.h"
 #include "common/fsutil.h"
+#include "common/log.h"
 #include "common/secret.h"
 
 #if !defined(MBEDTLS_THREADING_C)
@@ -235,6 +236,18 @@ static bool valid_dns(const char *s)
 	return true;
 }
 
+static int san_push(struct names *ns, const struct san *s, struct mk_error *err)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (ns->v[i].tag == s->tag && ns->v[i].len == s->len &&
+		    memcmp(ns->v[i].data, s->data, s->len) == 0)
+			return 0;
+	if (ns->n == MAX_NAMES)
+		return mk_error_set(err, MK_ERR_CONFIG, "[gateway] names: more than %d names", MAX_NAMES - 4);
+	ns->v[ns->n++] = *s;
+	return 0;
+}
+
 static int add_name(struct names *ns, const char *name, struct mk_error *err)
 {
 	struct san s = { 0 };
@@ -257,21 +270,54 @@ static int add_name(struct names *ns, const char *name, struct mk_error *err)
 				    "names like mail.lan or 192.168.1.5, separated by spaces",
 				    name);
 	}
-	for (size_t i = 0; i < ns->n; i++)
-		if (ns->v[i].tag == s.tag && ns->v[i].len == s.len &&
-		    memcmp(ns->v[i].data, s.data, s.len) == 0)
-			return 0;
-	if (ns->n == MAX_NAMES)
-		return mk_error_set(err, MK_ERR_CONFIG, "[gateway] names: more than %d names", MAX_NAMES - 3);
-	ns->v[ns->n++] = s;
+	return san_push(ns, &s, err);
+}
+
+/* A dNSName as written, though it reads as an IP address: fetchmail 6.4
+ * and mbsync compare the host they were given with the certificate's DNS
+ * names only (never its iPAddress entries), and say "hostname mismatch"
+ * at 127.0.0.1 without it. curl, OpenSSL, Python and Mbed TLS use the
+ * iPAddress entry. */
+static int add_dns_literal(struct names *ns, const char *name, struct mk_error *err)
+{
+	struct san s = { .tag = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2, .len = strlen(name) };
+
+	memcpy(s.data, name, s.len);
+	return san_push(ns, &s, err);
+}
+
+/* The CA's permitted subtrees (RFC 5280 §4.2.1.10) for the server names
+ * ns: a DNS name covers itself and its subdomains (a wildcard's base
+ * stands for it), 127.0.0.0/8 all of IPv4 loopback, any other address
+ * itself alone (/32, /128). */
+static int constraints_of(const struct names *ns, struct names *nc, struct mk_error *err)
+{
+	for (size_t i = 0; i < ns->n; i++) {
+		struct san c = ns->v[i];
+		if (c.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2)) {
+			if (c.len > 2 && c.data[0] == '*') {
+				memmove(c.data, c.data + 2, c.len - 2);
+				c.len -= 2;
+			}
+		} else {
+			if (c.len == 4 && c.data[0] == 127)
+				memset(c.data + 1, 0, 3);
+			memset(c.data + c.len, 0xff, c.len);
+			if (c.len == 4 && c.data[0] == 127)
+				memset(c.data + 5, 0, 3);
+			c.len *= 2;
+		}
+		if (san_push(nc, &c, err) != 0)
+			return -1;
+	}
 	return 0;
 }
 
-/* Whether crt's subjectAltName extension lists s. Mbed TLS 2.28 keeps only
- * dNSName entries in subject_alt_names, so the extension is walked here
- * (RFC 5280 §4.2.1.6). Anything malformed is no match: the certificate is
- * then re-issued. */
-static bool crt_has_san(const mbedtls_x509_crt *crt, const struct san *s)
+/* The value (inside the OCTET STRING) of crt's extension oid: *p and
+ * *len; false when absent or malformed. Mbed TLS 2.28 keeps only some
+ * extensions parsed, so v3_ext is walked here (RFC 5280 §4.1). */
+static bool crt_ext(const mbedtls_x509_crt *crt, const char *oid_want, size_t oid_want_len,
+		    unsigned char **vp, size_t *vlen)
 {
 	unsigned char *p = crt->v3_ext.p;
 	const unsigned char *end = p + crt->v3_ext.len;
@@ -282,7 +328,7 @@ static bool crt_has_san(const mbedtls_x509_crt *crt, const struct san *s)
 		return false;
 	end = p + len;
 	while (p < end) {
-		unsigned char *ext_end, *names_end;
+		unsigned char *ext_end;
 		mbedtls_x509_buf oid;
 		int critical;
 
@@ -297,33 +343,86 @@ static bool crt_has_san(const mbedtls_x509_crt *crt, const struct san *s)
 		(void)mbedtls_asn1_get_bool(&p, ext_end, &critical);
 		if (mbedtls_asn1_get_tag(&p, ext_end, &len, MBEDTLS_ASN1_OCTET_STRING) != 0)
 			return false;
-		if (MBEDTLS_OID_CMP(MBEDTLS_OID_SUBJECT_ALT_NAME, &oid) != 0) {
-			p = ext_end;
-			continue;
+		if (oid.len == oid_want_len && memcmp(oid.p, oid_want, oid_want_len) == 0) {
+			*vp = p;
+			*vlen = len;
+			return true;
 		}
-		if (mbedtls_asn1_get_tag(&p, ext_end, &len,
-					 MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+		p = ext_end;
+	}
+	return false;
+}
+
+/* Whether the GeneralNames at p[0..len) (RFC 5280 §4.2.1.6) hold s, DNS
+ * names compared without case. Anything malformed is no match. */
+static bool names_have(unsigned char *p, size_t len, const struct san *s)
+{
+	const unsigned char *end = p + len;
+
+	while (p < end) {
+		unsigned char tag = *p++;
+		size_t l;
+		if (mbedtls_asn1_get_len(&p, end, &l) != 0)
 			return false;
-		names_end = p + len;
-		while (p < names_end) {
-			unsigned char tag = *p++;
-			if (mbedtls_asn1_get_len(&p, names_end, &len) != 0)
-				return false;
-			if (tag == s->tag && len == s->len) {
-				bool same = true;
-				for (size_t i = 0; i < len && same; i++) {
-					unsigned char a = p[i];
-					if (a >= 'A' && a <= 'Z' &&
-					    tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2))
-						a = (unsigned char)(a + 32);
-					same = a == s->data[i];
-				}
-				if (same)
-					return true;
+		if (tag == s->tag && l == s->len) {
+			bool same = true;
+			for (size_t i = 0; i < l && same; i++) {
+				unsigned char a = p[i];
+				if (a >= 'A' && a <= 'Z' && tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2))
+					a = (unsigned char)(a + 32);
+				same = a == s->data[i];
 			}
-			p += len;
+			if (same)
+				return true;
 		}
+		p += l;
+	}
+	return false;
+}
+
+/* Whether crt's subjectAltName extension lists s. Anything malformed is no
+ * match: the certificate is then re-issued. */
+static bool crt_has_san(const mbedtls_x509_crt *crt, const struct san *s)
+{
+	unsigned char *p;
+	size_t len;
+
+	if (!crt_ext(crt, MBEDTLS_OID_SUBJECT_ALT_NAME, MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), &p,
+		     &len) ||
+	    mbedtls_asn1_get_tag(&p, p + len, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
 		return false;
+	return names_have(p, len, s);
+}
+
+/* Whether the CA's nameConstraints permit the subtree base s, listed as
+ * such (we only ever compare with constraints we wrote). A CA without
+ * the extension (made before it existed) permits nothing here: it is
+ * replaced. */
+static bool ca_permits(const mbedtls_x509_crt *ca, const struct san *s)
+{
+	unsigned char *p, *end;
+	size_t len;
+
+	if (!crt_ext(ca, MBEDTLS_OID_NAME_CONSTRAINTS, MBEDTLS_OID_SIZE(MBEDTLS_OID_NAME_CONSTRAINTS), &p,
+		     &len))
+		return false;
+	end = p + len;
+	if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
+	    mbedtls_asn1_get_tag(&p, p + len, &len,
+				 MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0) != 0)
+		return false;
+	end = p + len;
+	while (p < end) {
+		unsigned char *sub_end;
+		if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) !=
+		    0)
+			return false;
+		sub_end = p + len;
+		/* A GeneralSubtree: its base, then minimum [0] and maximum [1]
+		 * (never from us), tagged apart from dNSName [2] and iPAddress [7]. */
+		if (names_have(p, (size_t)(sub_end - p), s))
+			return true;
+		p = sub_end;
 	}
 	return false;
 }
@@ -474,14 +573,60 @@ static int eku_der(unsigned char *buf, size_t size, unsigned char **der_r, size_
 	return 0;
 }
 
+/* NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees }
+ * (RFC 5280 §4.2.1.10), each GeneralSubtree a SEQUENCE of its base alone. */
+static int nc_der(const struct names *nc, unsigned char *buf, size_t size, unsigned char **der_r,
+		  size_t *len_r)
+{
+	unsigned char *p = buf + size;
+	size_t len = 0;
+	int r;
+
+	for (size_t i = nc->n; i-- > 0;) {
+		size_t l = 0;
+		if ((r = mbedtls_asn1_write_raw_buffer(&p, buf, nc->v[i].data, nc->v[i].len)) < 0)
+			return r;
+		l += (size_t)r;
+		if ((r = mbedtls_asn1_write_len(&p, buf, l)) < 0)
+			return r;
+		l += (size_t)r;
+		if ((r = mbedtls_asn1_write_tag(&p, buf, nc->v[i].tag)) < 0)
+			return r;
+		l += (size_t)r;
+		if ((r = mbedtls_asn1_write_len(&p, buf, l)) < 0)
+			return r;
+		l += (size_t)r;
+		if ((r = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) <
+		    0)
+			return r;
+		len += l + (size_t)r;
+	}
+	if ((r = mbedtls_asn1_write_len(&p, buf, len)) < 0)
+		return r;
+	len += (size_t)r;
+	if ((r = mbedtls_asn1_write_tag(&p, buf,
+					MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0)) < 0)
+		return r;
+	len += (size_t)r;
+	if ((r = mbedtls_asn1_write_len(&p, buf, len)) < 0)
+		return r;
+	len += (size_t)r;
+	if ((r = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
+		return r;
+	len += (size_t)r;
+	*der_r = p;
+	*len_r = len;
+	return 0;
+}
+
 #define SERVER_SUBJECT "CN=localhost,O=mailkey gateway"
 
 /* Issue a certificate for subject_key signed by issuer_key (whose name is
  * issuer_dn) and write it to path (PEM, atomically). ns NULL = the CA
- * itself (subject = issuer_dn). */
+ * itself (subject = issuer_dn), limited to the subtrees nc. */
 static int issue(struct gw_tls *t, const char *path, mbedtls_pk_context *subject_key,
 		 mbedtls_pk_context *issuer_key, const char *issuer_dn, const struct names *ns,
-		 struct mk_error *err)
+		 const struct names *nc, struct mk_error *err)
 {
 	mbedtls_x509write_cert w;
 	mbedtls_mpi serial;
@@ -521,6 +666,22 @@ static int issue(struct gw_tls *t, const char *path, mbedtls_pk_context *subject
 		if (mbedtls_x509write_crt_set_basic_constraints(&w, 1, 0) != 0 ||
 		    mbedtls_x509write_crt_set_key_usage(&w, MBEDTLS_X509_KU_KEY_CERT_SIGN |
 								    MBEDTLS_X509_KU_CRL_SIGN) != 0)
+			goto fail;
+		/* The CA signs for the gateway's names only, so its key (in the
+		 * user's state directory) cannot make a certificate for another
+		 * site that a client which imported the CA would accept.
+		 * Non-critical, though RFC 5280 §4.2.1.10 asks for critical:
+		 * Mbed TLS 2.28 (our own mail/conn.c, and this file reading the
+		 * CA back) refuses a certificate with a critical extension it
+		 * does not know, and it knows no name constraints (2.28.3: "X509
+		 * - The extension tag or value is invalid"). OpenSSL 3.0, under
+		 * curl, fetchmail, msmtp and mutt built with it, and Python's
+		 * ssl, enforces them whatever the flag (tests/unit/gwtls/
+		 * test_tls.c: a foreign name signed by the CA fails). */
+		if (nc_der(nc, ext, sizeof(ext), &der, &der_len) != 0 ||
+		    mbedtls_x509write_crt_set_extension(&w, MBEDTLS_OID_NAME_CONSTRAINTS,
+							MBEDTLS_OID_SIZE(MBEDTLS_OID_NAME_CONSTRAINTS), 0,
+							der, der_len) != 0)
 			goto fail;
 	} else {
 		if (mbedtls_x509write_crt_set_authority_key_identifier(&w) != 0 ||
@@ -594,7 +755,7 @@ static int make_paths(const char *dir, struct paths *p, struct mk_error *err)
  * certificate before its key; then CA key, CA certificate, server key and
  * server certificate are written, each atomically. */
 static int ensure_locked(struct gw_tls *t, const char *dir, const struct paths *p, const struct names *ns,
-			 struct mk_error *err)
+			 const struct names *nc, struct mk_error *err)
 {
 	mbedtls_pk_context ca_key, key;
 	mbedtls_x509_crt ca, crt;
@@ -616,6 +777,24 @@ static int ensure_locked(struct gw_tls *t, const char *dir, const struct paths *
 
 	ca_ok = load_key(p->ca_key, &ca_key) == 0 && load_crt(p->ca_crt, &ca) == 0 && ca.ca_istrue &&
 		crt_fresh(&ca) && mbedtls_pk_check_pair(&ca.pk, &ca_key) == 0;
+	for (size_t i = 0; ca_ok && i < nc->n; i++) {
+		if (ca_permits(&ca, &nc->v[i]))
+			continue;
+		/* [gateway] names grew past the CA's constraints, or the CA
+		 * predates them. Its key goes too (first, so that no kill
+		 * leaves it for the new CA): clients that trust the old CA
+		 * certificate must not trust what the old key signs next. */
+		mk_log(MK_LOG_WARN,
+		       "gateway: the CA in %s does not cover all the gateway's names ([gateway] names); "
+		       "making a new CA: give it to clients again (mailkey gateway ca) and remove the old "
+		       "one from them",
+		       p->ca_crt);
+		ca_ok = false;
+		if (drop(dir, p->crt, err) != 0 || drop(dir, p->ca_key, err) != 0)
+			goto out;
+		mbedtls_pk_free(&ca_key);
+		mbedtls_pk_init(&ca_key);
+	}
 	if (!ca_ok) {
 		if (drop(dir, p->crt, err) != 0)
 			goto out;
@@ -637,7 +816,7 @@ static int ensure_locked(struct gw_tls *t, const char *dir, const struct paths *
 			}
 			snprintf(dn, sizeof(dn), "CN=mailkey gateway CA %02x%02x%02x%02x,O=mailkey", id[0],
 				 id[1], id[2], id[3]);
-			if (issue(t, p->ca_crt, &ca_key, &ca_key, dn, NULL, err) != 0)
+			if (issue(t, p->ca_crt, &ca_key, &ca_key, dn, NULL, nc, err) != 0)
 				goto out;
 		}
 		mbedtls_x509_crt_free(&ca);
@@ -666,7 +845,7 @@ static int ensure_locked(struct gw_tls *t, const char *dir, const struct paths *
 			mk_error_set(err, MK_ERR_INTERNAL, "cannot read the name of %s", p->ca_crt);
 			goto out;
 		}
-		if (issue(t, p->crt, &key, &ca_key, ca_dn, ns, err) != 0)
+		if (issue(t, p->crt, &key, &ca_key, ca_dn, ns, NULL, err) != 0)
 			goto out;
 	}
 	rc = 0;
@@ -682,22 +861,26 @@ int gw_tls_ensure(const char *dir, const char *const *extra_names, struct gw_tls
 {
 	struct gw_tls *t = NULL;
 	struct paths *p = NULL;
-	struct names *ns = NULL;
+	struct names *ns = NULL, *nc = NULL;
 	int lock = -1, rc = -1;
 
 	*r = NULL;
 	p = calloc(1, sizeof(*p));
 	ns = calloc(1, sizeof(*ns));
-	if (p == NULL || ns == NULL) {
+	nc = calloc(1, sizeof(*nc));
+	if (p == NULL || ns == NULL || nc == NULL) {
 		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (make_paths(dir, p, err) != 0 || add_name(ns, "localhost", err) != 0 ||
-	    add_name(ns, "127.0.0.1", err) != 0 || add_name(ns, "::1", err) != 0)
+	    add_name(ns, "127.0.0.1", err) != 0 || add_name(ns, "::1", err) != 0 ||
+	    add_dns_literal(ns, "127.0.0.1", err) != 0)
 		goto out;
 	for (size_t i = 0; extra_names != NULL && extra_names[i] != NULL; i++)
 		if (add_name(ns, extra_names[i], err) != 0)
 			goto out;
+	if (constraints_of(ns, nc, err) != 0)
+		goto out;
 	if ((t = tls_alloc(err)) == NULL)
 		goto out;
 	if (mk_fs_mkdir_p(dir, 0700, 1, err) != 0) {
@@ -718,7 +901,7 @@ int gw_tls_ensure(const char *dir, const char *const *extra_names, struct gw_tls
 			goto out;
 		}
 	}
-	if (ensure_locked(t, dir, p, ns, err) != 0 || load_into(t, p->crt, p->key, err) != 0)
+	if (ensure_locked(t, dir, p, ns, nc, err) != 0 || load_into(t, p->crt, p->key, err) != 0)
 		goto out;
 	if ((t->ca_file = strdup(p->ca_crt)) == NULL) {
 		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
@@ -733,6 +916,7 @@ out:
 	gw_tls_free(&t);
 	free(p);
 	free(ns);
+	free(nc);
 	return rc;
 }
 

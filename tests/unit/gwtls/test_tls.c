@@ -165,8 +165,10 @@ static void test_reissue_on_new_name(void **state)
 	ca1 = slurp(file_of(f, "ca.pem"), NULL);
 	key1 = slurp(file_of(f, "key.pem"), NULL);
 	crt1 = slurp(file_of(f, "cert.pem"), NULL);
-	assert_string_equal(ca0, ca1);	     /* same CA: clients keep trusting */
-	assert_string_equal(key0, key1);     /* same key */
+	/* The old CA's name constraints do not cover the new names: a new CA
+	 * (clients import it again), the server key stays. */
+	assert_string_not_equal(ca0, ca1);
+	assert_string_equal(key0, key1);
 	assert_string_not_equal(crt0, crt1); /* new certificate */
 	check_chain(f);
 	txt = x509_text(f, "cert.pem");
@@ -183,6 +185,11 @@ static void test_reissue_on_new_name(void **state)
 		crt2 = slurp(file_of(f, "cert.pem"), NULL);
 		assert_string_equal(crt1, crt2);
 		free(crt2);
+		/* Fewer names: the CA still covers them, nothing re-issued. */
+		ensure_ok(f, NULL);
+		crt2 = slurp(file_of(f, "ca.pem"), NULL);
+		assert_string_equal(ca1, crt2);
+		free(crt2);
 	}
 	free(ca0);
 	free(key0);
@@ -190,6 +197,145 @@ static void test_reissue_on_new_name(void **state)
 	free(ca1);
 	free(key1);
 	free(crt1);
+}
+
+/* Sign a certificate for san (openssl's form, "DNS:x" or "IP:x") with the
+ * gateway CA's key, as anyone who reads ca.key could. */
+static void sign_foreign(const struct fx *f, const char *san)
+{
+	assert_int_equal(
+		run("cd '%s/..' && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+		    "-keyout evil.key -subj /CN=evil -out evil.csr 2>/dev/null && "
+		    "printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "
+		    ">evil.ext && openssl x509 -req -in evil.csr -CA '%s/ca.pem' -CAkey '%s/ca.key' "
+		    "-set_serial 7 -days 30 -extfile evil.ext -out evil.pem 2>/dev/null",
+		    f->sub, san, f->sub, f->sub),
+		0);
+}
+
+/* A TLS handshake in Python (OpenSSL underneath) to a server presenting
+ * cert/key, verifying against the gateway CA for host; 0 = verified. */
+static int python_verifies(const struct fx *f, const char *cert, const char *key, const char *host)
+{
+	return run("python3 - '%s/ca.pem' '%s' '%s' '%s' <<'EOF'\n"
+		   "import socket, ssl, sys, threading\n"
+		   "ca, cert, key, host = sys.argv[1:]\n"
+		   "a, b = socket.socketpair()\n"
+		   "sc = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); sc.load_cert_chain(cert, key)\n"
+		   "def serve():\n"
+		   "    try: sc.wrap_socket(a, server_side=True).recv(1)\n"
+		   "    except Exception: pass\n"
+		   "threading.Thread(target=serve, daemon=True).start()\n"
+		   "cc = ssl.create_default_context(cafile=ca)\n"
+		   "try:\n"
+		   "    cc.wrap_socket(b, server_hostname=host).close()\n"
+		   "except ssl.SSLCertVerificationError as e:\n"
+		   "    print(e.verify_message, file=sys.stderr); sys.exit(3)\n"
+		   "EOF",
+		   f->sub, cert, key, host);
+}
+
+/* The CA signs for the gateway's names only: a certificate for another
+ * site made with ca.key fails in OpenSSL (openssl verify, Python's ssl),
+ * though the constraint is not marked critical (Mbed TLS 2.28 would refuse
+ * the CA if it were: tls.c). */
+static void test_name_constraints(void **state)
+{
+	struct fx *f = *state;
+	const char *names[] = { "mail.lan", "192.168.1.5", "fd00::5", NULL };
+	char *txt, evil_crt[4096], evil_key[4096], crt[4096], key[4096];
+
+	ensure_ok(f, names);
+	snprintf(crt, sizeof(crt), "%s", file_of(f, "cert.pem")); /* file_of's buffer is static */
+	snprintf(key, sizeof(key), "%s", file_of(f, "key.pem"));
+	txt = x509_text(f, "ca.pem");
+	assert_non_null(strstr(txt, "X509v3 Name Constraints: \n"));
+	assert_null(strstr(txt, "X509v3 Name Constraints: critical"));
+	assert_non_null(strstr(txt, "DNS:localhost"));
+	assert_non_null(strstr(txt, "DNS:127.0.0.1"));
+	assert_non_null(strstr(txt, "DNS:mail.lan"));
+	assert_non_null(strstr(txt, "IP:127.0.0.0/255.0.0.0"));
+	assert_non_null(strstr(txt, "IP:192.168.1.5/255.255.255.255"));
+	free(txt);
+	txt = x509_text(f, "cert.pem");
+	assert_non_null(strstr(txt, "DNS:127.0.0.1")); /* for fetchmail and mbsync */
+	free(txt);
+	/* The gateway's own names verify. */
+	assert_int_equal(
+		run("openssl verify -CAfile '%s/ca.pem' -verify_hostname localhost '%s/cert.pem' >/dev/null",
+		    f->sub, f->sub),
+		0);
+	assert_int_equal(
+		run("openssl verify -CAfile '%s/ca.pem' -verify_hostname 127.0.0.1 '%s/cert.pem' >/dev/null",
+		    f->sub, f->sub),
+		0);
+	assert_int_equal(run("openssl verify -CAfile '%s/ca.pem' -verify_ip ::1 '%s/cert.pem' >/dev/null",
+			     f->sub, f->sub),
+			 0);
+	assert_int_equal(
+		run("openssl verify -CAfile '%s/ca.pem' -verify_ip 192.168.1.5 '%s/cert.pem' >/dev/null",
+		    f->sub, f->sub),
+		0);
+	assert_int_equal(
+		run("openssl verify -CAfile '%s/ca.pem' -verify_hostname mail.lan '%s/cert.pem' >/dev/null",
+		    f->sub, f->sub),
+		0);
+	assert_int_equal(python_verifies(f, crt, key, "127.0.0.1"), 0);
+	assert_int_equal(python_verifies(f, crt, key, "localhost"), 0);
+
+	/* Foreign names signed by the CA's key do not. */
+	snprintf(evil_crt, sizeof(evil_crt), "%s/../evil.pem", f->sub);
+	snprintf(evil_key, sizeof(evil_key), "%s/../evil.key", f->sub);
+	sign_foreign(f, "DNS:www.example.com");
+	assert_int_equal(
+		run("openssl verify -CAfile '%s/ca.pem' '%s' 2>&1 | grep -q 'permitted subtree violation'",
+		    f->sub, evil_crt),
+		0);
+	assert_int_not_equal(run("openssl verify -CAfile '%s/ca.pem' '%s' >/dev/null 2>&1", f->sub, evil_crt),
+			     0);
+	assert_int_equal(python_verifies(f, evil_crt, evil_key, "www.example.com"), 3);
+	sign_foreign(f, "DNS:mail.lan.example.com");
+	assert_int_not_equal(run("openssl verify -CAfile '%s/ca.pem' '%s' >/dev/null 2>&1", f->sub, evil_crt),
+			     0);
+	sign_foreign(f, "IP:192.168.1.6");
+	assert_int_not_equal(run("openssl verify -CAfile '%s/ca.pem' '%s' >/dev/null 2>&1", f->sub, evil_crt),
+			     0);
+	assert_int_equal(python_verifies(f, evil_crt, evil_key, "192.168.1.6"), 3);
+	/* The control: a name inside the constraints, signed the same way,
+	 * verifies (the failures above are the constraints, not the signing). */
+	sign_foreign(f, "DNS:imap.mail.lan");
+	assert_int_equal(run("openssl verify -CAfile '%s/ca.pem' '%s' >/dev/null 2>&1", f->sub, evil_crt), 0);
+}
+
+/* A CA made before name constraints existed is replaced (with its key). */
+static void test_unconstrained_ca_replaced(void **state)
+{
+	struct fx *f = *state;
+	char *ca0, *cakey0, *ca1, *cakey1, *txt;
+
+	ensure_ok(f, NULL);
+	/* An old-style CA: same key, no nameConstraints. */
+	assert_int_equal(
+		run("cd '%s' && openssl req -x509 -new -key ca.key -subj '/CN=mailkey gateway CA old' "
+		    "-days 3650 -addext basicConstraints=critical,CA:TRUE "
+		    "-addext keyUsage=critical,keyCertSign,cRLSign -out ca.pem 2>/dev/null",
+		    f->sub),
+		0);
+	ca0 = slurp(file_of(f, "ca.pem"), NULL);
+	cakey0 = slurp(file_of(f, "ca.key"), NULL);
+	ensure_ok(f, NULL);
+	ca1 = slurp(file_of(f, "ca.pem"), NULL);
+	cakey1 = slurp(file_of(f, "ca.key"), NULL);
+	assert_string_not_equal(ca0, ca1);
+	assert_string_not_equal(cakey0, cakey1);
+	check_chain(f);
+	txt = x509_text(f, "ca.pem");
+	assert_non_null(strstr(txt, "X509v3 Name Constraints"));
+	free(txt);
+	free(ca0);
+	free(cakey0);
+	free(ca1);
+	free(cakey1);
 }
 
 static void test_reissue_near_expiry(void **state)
@@ -391,6 +537,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_first_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reissue_on_new_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_constraints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unconstrained_ca_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reissue_near_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_name, setup, teardown),
