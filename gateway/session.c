@@ -23,26 +23,60 @@
 #include "gateway/relay.h"
 #include "gateway/upstream.h"
 
-/* The listener's account, else the one whose name or `user` is the user
- * name (case-insensitive: mail addresses are typed either way). */
-static const struct mk_account *find_account(const struct gw_session *s, const char *user)
+/* Is account a a candidate for user name user (round 0: its name, round 1:
+ * its `user`; case-insensitive: mail addresses are typed either way)? */
+static bool candidate(const struct mk_account *a, const char *user, int round)
+{
+	if (round == 0)
+		return strcasecmp(a->name, user) == 0;
+	return strcasecmp(a->name, user) != 0 && a->user != NULL && strcasecmp(a->user, user) == 0;
+}
+
+/* The account the password opens: the listener's own, else one whose name
+ * or `user` is the user name (two accounts may share a mailbox: the
+ * password picks). Every candidate is verified, so the time taken does not
+ * say which one matched. 0 with *a_r set, -1 with MK_ERR_AUTH (*a_r NULL
+ * for an unknown user) or another class for a damaged file. */
+static int check_password(const struct gw_session *s, const char *user, const char *pass,
+			  const struct mk_account **a_r, char *name, size_t size, struct mk_error *err)
 {
 	const struct mk_config *c = s->g->config;
 	size_t n = mk_config_account_count(c);
+	const struct mk_account *found = NULL, *any = NULL;
+	struct mk_error e, damaged;
 
-	if (s->l->cfg.account[0] != '\0')
-		return mk_config_find(c, s->l->cfg.account);
-	for (size_t i = 0; i < n; i++) {
-		const struct mk_account *a = mk_config_account_at(c, i);
-		if (strcasecmp(a->name, user) == 0)
-			return a;
+	mk_error_init(&damaged);
+	*a_r = NULL;
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < n; i++) {
+			const struct mk_account *a = mk_config_account_at(c, i);
+			char nm[GW_APPPASS_NAME_MAX + 1];
+
+			if (s->l->cfg.account[0] != '\0') {
+				if (round > 0 || strcmp(a->name, s->l->cfg.account) != 0)
+					continue;
+			} else if (!candidate(a, user, round))
+				continue;
+			any = a;
+			mk_error_init(&e);
+			if (gw_apppass_verify(s->g->state_dir, a->name, pass, nm, sizeof(nm), &e) == 0) {
+				if (found == NULL) {
+					found = a;
+					snprintf(name, size, "%s", nm);
+				}
+			} else if (e.cls != MK_ERR_AUTH && damaged.cls == MK_ERR_NONE)
+				damaged = e;
+		}
+	if (found != NULL) {
+		*a_r = found;
+		return 0;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct mk_account *a = mk_config_account_at(c, i);
-		if (a->user != NULL && strcasecmp(a->user, user) == 0)
-			return a;
+	*a_r = any;
+	if (damaged.cls != MK_ERR_NONE) {
+		*err = damaged;
+		return -1;
 	}
-	return NULL;
+	return mk_error_set(err, MK_ERR_AUTH, "wrong user name or app password");
 }
 
 /* The wrong password's delay, in this thread only; a stop cuts it short. */
@@ -69,8 +103,7 @@ static int login(void *ctx, enum gw_proto proto, const char *user, const char *p
 	if (wait > 0)
 		return mk_error_set(err, MK_ERR_TEMP,
 				    "too many failed logins from %s: try again in %u seconds", s->peer, wait);
-	a = find_account(s, user);
-	if (a == NULL || gw_apppass_verify(g->state_dir, a->name, pass, name, sizeof(name), err) != 0) {
+	if (check_password(s, user, pass, &a, name, sizeof(name), err) != 0) {
 		if (a != NULL && err->cls != MK_ERR_AUTH) {
 			mk_log(MK_LOG_WARN, "gateway: %s: cannot check app passwords: %s", s->peer, err->msg);
 			return -1; /* a damaged file: temporary for the client */
@@ -93,9 +126,18 @@ static int login(void *ctx, enum gw_proto proto, const char *user, const char *p
 		       gw_proto_name(proto), s->peer, a->name, name, err->msg);
 		return -1;
 	}
+	/* A revoke that came while the upstream login ran found this session
+	 * not yet logged in and passed it by: look again, under the mutex
+	 * mk_gateway_passwords_changed holds, so one of the two sees it. */
 	pthread_mutex_lock(&g->mu);
-	s->logged_in = true;
+	s->logged_in = gw_apppass_exists(g->state_dir, a->name, name);
 	pthread_mutex_unlock(&g->mu);
+	if (!s->logged_in) {
+		gw_upstream_free(up_r);
+		mk_log(MK_LOG_INFO, "gateway: %s %s account %s: app password %s was revoked during the login",
+		       gw_proto_name(proto), s->peer, a->name, name);
+		return mk_error_set(err, MK_ERR_AUTH, "wrong user name or app password");
+	}
 	return 0;
 }
 
