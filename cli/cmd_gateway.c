@@ -34,7 +34,8 @@ static const char help[] =
 	"(the options are then the daemon's). Logs go to standard error.\n\n"
 	"  ca    print the certificate of the gateway's local CA (PEM), making it first if\n"
 	"        needed: give it to clients that connect with TLS or STARTTLS\n\n"
-	"Signals: SIGTERM and SIGINT stop (exit 0). Exit 78 for a bad [gateway] or a port in\n"
+	"Signals: SIGHUP reloads the accounts ([gateway] changes take a restart); SIGTERM and\n"
+	"SIGINT stop (exit 0). Exit 78 for a bad [gateway] or a port in\n"
 	"use. See `man mailkey`, GATEWAY.\n";
 
 static int paths(struct mk_cli *cli, char **config, char **state)
@@ -162,8 +163,8 @@ static int gateway_only(struct mk_cli *cli, const char *config, const char *stat
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			mk_log(MK_LOG_INFO,
-			       "gateway: SIGHUP: restart the gateway to apply [gateway] changes");
+			mk_log(MK_LOG_INFO, "gateway: SIGHUP: reloading %s", config);
+			mk_gateway_reload(g);
 			continue;
 		}
 		break;

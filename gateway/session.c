@@ -37,10 +37,10 @@ static bool candidate(const struct mk_account *a, const char *user, int round)
  * password picks). Every candidate is verified, so the time taken does not
  * say which one matched. 0 with *a_r set, -1 with MK_ERR_AUTH (*a_r NULL
  * for an unknown user) or another class for a damaged file. */
-static int check_password(const struct gw_session *s, const char *user, const char *pass,
-			  const struct mk_account **a_r, char *name, size_t size, struct mk_error *err)
+static int check_password(const struct gw_session *s, const struct mk_config *c, const char *user,
+			  const char *pass, const struct mk_account **a_r, char *name, size_t size,
+			  struct mk_error *err)
 {
-	const struct mk_config *c = s->g->config;
 	size_t n = mk_config_account_count(c);
 	const struct mk_account *found = NULL, *any = NULL;
 	struct mk_error e, damaged;
@@ -88,10 +88,9 @@ static void fail_delay(struct gw_session *s)
 		poll(&p, 1, (int)s->g->gc->fail_delay * 1000);
 }
 
-static int login(void *ctx, enum gw_proto proto, const char *user, const char *pass,
-		 struct gw_upstream **up_r, struct mk_error *err)
+static int login_with(struct gw_session *s, const struct mk_config *c, enum gw_proto proto,
+		      const char *user, const char *pass, struct gw_upstream **up_r, struct mk_error *err)
 {
-	struct gw_session *s = ctx;
 	struct mk_gateway *g = s->g;
 	const struct mk_account *a;
 	char name[GW_APPPASS_NAME_MAX + 1] = "";
@@ -103,7 +102,7 @@ static int login(void *ctx, enum gw_proto proto, const char *user, const char *p
 	if (wait > 0)
 		return mk_error_set(err, MK_ERR_TEMP,
 				    "too many failed logins from %s: try again in %u seconds", s->peer, wait);
-	if (check_password(s, user, pass, &a, name, sizeof(name), err) != 0) {
+	if (check_password(s, c, user, pass, &a, name, sizeof(name), err) != 0) {
 		if (a != NULL && err->cls != MK_ERR_AUTH) {
 			mk_log(MK_LOG_WARN, "gateway: %s: cannot check app passwords: %s", s->peer, err->msg);
 			return -1; /* a damaged file: temporary for the client */
@@ -139,6 +138,19 @@ static int login(void *ctx, enum gw_proto proto, const char *user, const char *p
 		return mk_error_set(err, MK_ERR_AUTH, "wrong user name or app password");
 	}
 	return 0;
+}
+
+/* The accounts are held for the login (a SIGHUP may swap them meanwhile);
+ * the relay after it needs none of them. */
+static int login(void *ctx, enum gw_proto proto, const char *user, const char *pass,
+		 struct gw_upstream **up_r, struct mk_error *err)
+{
+	struct gw_session *s = ctx;
+	struct gw_accounts *a = gw_accounts_hold(s->g);
+	int rc = login_with(s, a->cfg, proto, user, pass, up_r, err);
+
+	gw_accounts_release(s->g, a);
+	return rc;
 }
 
 static const char *const endings[] = { "client closed", "upstream closed", "idle timeout",
