@@ -36,6 +36,7 @@ struct gw_lconn {
 	bool is_tls;	    /* handshake done */
 	bool ssl_ready;	    /* ssl initialised (free it) */
 	unsigned timeout_ms;
+	long long until;    /* gw_lconn_set_deadline's moment (now_ms); -1 = none */
 	struct mk_buf rbuf; /* secret: passwords pass through it */
 	mbedtls_ssl_context ssl;
 	char peer[INET6_ADDRSTRLEN];
@@ -49,10 +50,27 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The deadline of one operation; 0 timeout = none (-1). */
+/* The deadline of one operation: its own timeout or the connection's
+ * absolute deadline, whichever comes first; -1 = none. */
 static long long deadline_of(const struct gw_lconn *c)
 {
-	return c->timeout_ms == 0 ? -1 : now_ms() + c->timeout_ms;
+	long long op = c->timeout_ms == 0 ? -1 : now_ms() + c->timeout_ms;
+
+	if (c->until >= 0 && (op < 0 || c->until < op))
+		return c->until;
+	return op;
+}
+
+/* The absolute deadline has passed: the operation's timeout error names
+ * it, so the session can say "login timeout" rather than "idle". */
+static bool past_until(const struct gw_lconn *c)
+{
+	return c->until >= 0 && now_ms() >= c->until;
+}
+
+static int until_error(struct mk_error *err)
+{
+	return mk_error_set(err, MK_ERR_CONN, "login timeout");
 }
 
 /* Wait until fd is readable (events POLLIN) or writable (POLLOUT), or the
@@ -144,6 +162,8 @@ static int handshake(struct gw_lconn *c, struct mk_error *err)
 		int w;
 		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
 			w = wait_fd(c->fd, r == MBEDTLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT, deadline);
+			if (w == 1 && past_until(c))
+				return until_error(err);
 			if (w == 1)
 				return mk_error_set(err, MK_ERR_CONN, "TLS handshake with %s timed out",
 						    c->peer);
@@ -178,6 +198,7 @@ int gw_lconn_new(int fd, struct gw_tls *tls, bool implicit, unsigned timeout_ms,
 	c->fd = fd;
 	c->tls = tls;
 	c->timeout_ms = timeout_ms;
+	c->until = -1;
 	mk_buf_init_secret(&c->rbuf, LCONN_RBUF_MAX);
 	set_peer(c);
 	fl = fcntl(fd, F_GETFL);
@@ -201,6 +222,11 @@ fail:
 void gw_lconn_set_timeout(struct gw_lconn *c, unsigned timeout_ms)
 {
 	c->timeout_ms = timeout_ms;
+}
+
+void gw_lconn_set_deadline(struct gw_lconn *c, unsigned ms_from_now)
+{
+	c->until = ms_from_now == 0 ? -1 : now_ms() + ms_from_now;
 }
 
 /* One read of at most cap bytes into p, waiting until the deadline.
@@ -237,6 +263,8 @@ static ssize_t raw_read(struct gw_lconn *c, void *p, size_t cap, long long deadl
 				return mk_error_errno(err, MK_ERR_CONN, errno, "reading from %s", c->peer);
 		}
 		w = wait_fd(c->fd, ev, deadline);
+		if (w == 1 && past_until(c))
+			return until_error(err);
 		if (w == 1)
 			return mk_error_set(err, MK_ERR_CONN, "%s sent nothing in time", c->peer);
 		if (w < 0)
@@ -271,6 +299,10 @@ int gw_lconn_read_line(struct gw_lconn *c, struct mk_buf *line, size_t max, stru
 	size_t scanned = 0;
 
 	mk_buf_reset(line);
+	/* Lines already buffered do not outlive the deadline: a client that
+	 * pipelined many commands still has only until then. */
+	if (past_until(c))
+		return until_error(err);
 	for (;;) {
 		char *nl = c->rbuf.len > scanned ? memchr(c->rbuf.data + scanned, '\n', c->rbuf.len - scanned)
 						 : NULL;
@@ -300,6 +332,9 @@ int gw_lconn_read_line(struct gw_lconn *c, struct mk_buf *line, size_t max, stru
 int gw_lconn_read_exact(struct gw_lconn *c, size_t n, struct mk_buf *out, struct mk_error *err)
 {
 	long long deadline = deadline_of(c);
+
+	if (past_until(c))
+		return until_error(err);
 
 	for (;;) {
 		size_t take = c->rbuf.len < n ? c->rbuf.len : n;
@@ -349,6 +384,8 @@ int gw_lconn_write(struct gw_lconn *c, const void *p, size_t n, struct mk_error 
 				return mk_error_errno(err, MK_ERR_CONN, errno, "sending to %s", c->peer);
 		}
 		w = wait_fd(c->fd, ev, deadline);
+		if (w == 1 && past_until(c))
+			return until_error(err);
 		if (w == 1)
 			return mk_error_set(err, MK_ERR_CONN, "%s did not read in time", c->peer);
 		if (w < 0)
@@ -426,6 +463,8 @@ int gw_lconn_read_some(struct gw_lconn *c, void *p, size_t cap, size_t *n, struc
 	*n = 0;
 	if (cap == 0)
 		return 0;
+	if (past_until(c))
+		return until_error(err);
 	if (c->rbuf.len > 0) {
 		size_t take = c->rbuf.len < cap ? c->rbuf.len : cap;
 		memcpy(p, c->rbuf.data, take);

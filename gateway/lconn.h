@@ -23,6 +23,11 @@ int gw_lconn_new(int fd, struct gw_tls *tls, bool implicit, unsigned timeout_ms,
 /* Change the per-read/write timeout (login timeout before, idle after). */
 void gw_lconn_set_timeout(struct gw_lconn *c, unsigned timeout_ms);
 
+/* Every read, write and handshake also ends at this moment: ms_from_now from now (0 = no deadline). A deadline passed is MK_ERR_CONN "login timeout". */
+/* Past it, reads fail at once even with lines buffered; a write that needs
+ * no wait still goes (the session's last reply). */
+void gw_lconn_set_deadline(struct gw_lconn *c, unsigned ms_from_now);
+
 /* Read one line (CRLF or bare LF stripped) into line (reset first), at
  * most max bytes without the line end. MK_ERR_PROTO for a longer line (the
  * caller answers and closes), MK_ERR_CONN for EOF, reset or timeout. */

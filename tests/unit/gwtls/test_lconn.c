@@ -325,6 +325,166 @@ static void test_timeout_trickle(void **state)
 	assert_true(s.took_ms < 3000);
 }
 
+/* ---- the absolute deadline (gw_lconn_set_deadline) ---- */
+
+static unsigned g_deadline_ms;
+
+/* STARTTLS at once; the client never says hello. */
+static int h_deadline_starttls(struct srv *s, struct gw_lconn *lc)
+{
+	gw_lconn_set_deadline(lc, g_deadline_ms);
+	return gw_lconn_starttls(lc, &s->err);
+}
+
+/* Reads lines until one fails; then one reply, which must still go. */
+static int h_deadline(struct srv *s, struct gw_lconn *lc)
+{
+	struct mk_buf line;
+	struct mk_error werr;
+	int n = 0;
+
+	mk_buf_init(&line, 8192);
+	mk_error_init(&werr);
+	gw_lconn_set_deadline(lc, g_deadline_ms);
+	while (gw_lconn_read_line(lc, &line, 8192, &s->err) == 0)
+		n++;
+	s->line[0] = (char)(n > 9 ? 9 : n); /* lines read, capped */
+	mk_buf_free(&line);
+	return gw_lconn_printf(lc, &werr, "* BYE %s\r\n", s->err.msg);
+}
+
+/* Complete lines every 50 ms reset no deadline: the absolute one ends the
+ * dialogue, though each read is well within the 5 s per-read timeout. */
+static void test_deadline_lines(void **state)
+{
+	struct srv s;
+	char buf[256];
+	int fd;
+
+	(void)state;
+	g_deadline_ms = 400;
+	srv_start(&s, false, false, 5000, h_deadline);
+	fd = connect_lo(s.port);
+	for (int i = 0; i < 200 && !s.done; i++) {
+		send(fd, "NOOP\r\n", 6, MSG_NOSIGNAL);
+		poll(NULL, 0, 50);
+	}
+	srv_join(&s);
+	recv_line(fd, buf, sizeof(buf));
+	close(fd);
+	assert_int_equal(s.rc, 0);
+	assert_int_equal(s.err.cls, MK_ERR_CONN);
+	assert_string_equal(s.err.msg, "login timeout");
+	assert_string_equal(buf, "* BYE login timeout\r\n");
+	assert_true(s.line[0] >= 3);
+	assert_true(s.took_ms >= 380);
+	assert_true(s.took_ms < 3000);
+}
+
+/* Reads one line, waits past the deadline, then tries the next, which
+ * arrived with the first and sits in the line buffer. */
+static int h_deadline_buffered(struct srv *s, struct gw_lconn *lc)
+{
+	struct mk_buf line;
+	int rc = -1;
+
+	mk_buf_init(&line, 8192);
+	gw_lconn_set_deadline(lc, 200);
+	if (gw_lconn_read_line(lc, &line, 8192, &s->err) != 0 || strcmp(mk_buf_str(&line), "A") != 0)
+		goto out;
+	poll(NULL, 0, 400);
+	rc = gw_lconn_read_line(lc, &line, 8192, &s->err);
+	snprintf(s->line, sizeof(s->line), "%s", mk_buf_str(&line));
+out:
+	mk_buf_free(&line);
+	return rc;
+}
+
+/* Lines already buffered do not outlive the deadline either. */
+static void test_deadline_buffered(void **state)
+{
+	struct srv s;
+	int fd;
+
+	(void)state;
+	srv_start(&s, false, false, 5000, h_deadline_buffered);
+	fd = connect_lo(s.port);
+	send_str(fd, "A\r\nB\r\nC\r\n");
+	srv_join(&s);
+	close(fd);
+	assert_int_equal(s.rc, -1);
+	assert_string_equal(s.err.msg, "login timeout");
+	assert_string_equal(s.line, "");
+}
+
+/* The shorter wins: a per-read timeout before the deadline is the usual
+ * "in time" error, not "login timeout". */
+static void test_deadline_shorter_timeout(void **state)
+{
+	struct srv s;
+	int fd;
+
+	(void)state;
+	g_deadline_ms = 5000;
+	srv_start(&s, false, false, 300, h_deadline);
+	fd = connect_lo(s.port);
+	srv_join(&s);
+	close(fd);
+	assert_int_equal(s.err.cls, MK_ERR_CONN);
+	assert_non_null(strstr(s.err.msg, "in time"));
+	assert_true(s.took_ms >= 280);
+	assert_true(s.took_ms < 3000);
+}
+
+static int h_deadline_cleared(struct srv *s, struct gw_lconn *lc)
+{
+	struct mk_buf line;
+	int rc;
+
+	mk_buf_init(&line, 8192);
+	gw_lconn_set_deadline(lc, 100);
+	gw_lconn_set_deadline(lc, 0);
+	rc = gw_lconn_read_line(lc, &line, 8192, &s->err);
+	snprintf(s->line, sizeof(s->line), "%s", mk_buf_str(&line));
+	mk_buf_free(&line);
+	return rc;
+}
+
+/* 0 removes the deadline: a line after 400 ms is read. */
+static void test_deadline_cleared(void **state)
+{
+	struct srv s;
+	int fd;
+
+	(void)state;
+	srv_start(&s, false, false, 5000, h_deadline_cleared);
+	fd = connect_lo(s.port);
+	poll(NULL, 0, 400);
+	send_str(fd, "late\r\n");
+	srv_join(&s);
+	close(fd);
+	assert_int_equal(s.rc, 0);
+	assert_string_equal(s.line, "late");
+}
+
+/* The TLS handshake ends at the deadline too. */
+static void test_deadline_handshake(void **state)
+{
+	struct srv s;
+	int fd;
+
+	(void)state;
+	g_deadline_ms = 300;
+	srv_start(&s, true, false, 5000, h_deadline_starttls);
+	fd = connect_lo(s.port);
+	srv_join(&s);
+	close(fd);
+	assert_int_equal(s.rc, -1);
+	assert_string_equal(s.err.msg, "login timeout");
+	assert_true(s.took_ms >= 280);
+	assert_true(s.took_ms < 3000);
+}
+
 static int h_never(struct srv *s, struct gw_lconn *lc)
 {
 	(void)s;
@@ -628,6 +788,11 @@ int main(void)
 		cmocka_unit_test(test_line_cap_no_eol),
 		cmocka_unit_test(test_timeout_silent),
 		cmocka_unit_test(test_timeout_trickle),
+		cmocka_unit_test(test_deadline_lines),
+		cmocka_unit_test(test_deadline_buffered),
+		cmocka_unit_test(test_deadline_shorter_timeout),
+		cmocka_unit_test(test_deadline_cleared),
+		cmocka_unit_test(test_deadline_handshake),
 		cmocka_unit_test(test_handshake_timeout),
 		cmocka_unit_test(test_handshake_garbage),
 		cmocka_unit_test(test_implicit_mbedtls),
