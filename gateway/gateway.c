@@ -467,8 +467,10 @@ void mk_gateway_stop(struct mk_gateway **gp)
 	for (struct gw_session *s = g->sessions; s != NULL; s = s->next) {
 		if (write(s->cancelfd, &one, sizeof(one)) < 0)
 			mk_log(MK_LOG_WARN, "gateway: cannot cancel a session: %s", strerror(errno));
+		/* A front waiting for the client's line; before login only
+		 * the reading side, so the session can still say goodbye. */
 		if (s->fd >= 0)
-			shutdown(s->fd, SHUT_RDWR); /* a front waiting for the client's line */
+			shutdown(s->fd, s->logged_in ? SHUT_RDWR : SHUT_RD);
 	}
 	while (g->nsess > 0)
 		if (pthread_cond_timedwait(&g->cv, &g->mu, &until) == ETIMEDOUT) {

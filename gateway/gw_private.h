@@ -23,6 +23,8 @@ struct gw_session {
 	int fd;	      /* open while the session is in g's list */
 	int cancelfd; /* eventfd: written to end the relay */
 	char peer[64];
+	struct gw_lconn *lc;	  /* the client, for the login's deadline */
+	long long login_until_ms; /* CLOCK_MONOTONIC: end of login_timeout */
 	/* Set once logged in (under g->mu): for closing after a revoke. */
 	bool logged_in;
 	char account[128];
