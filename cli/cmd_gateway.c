@@ -157,12 +157,13 @@ static int gateway_only(struct mk_cli *cli, const char *config, const char *stat
 			/* That daemon runs a gateway of its own when this
 			 * config names listeners: the port is most likely its. */
 			if (err.cls == MK_ERR_CONFIG && strstr(err.msg, "another program") != NULL)
-				mk_error_set(&err, MK_ERR_CONFIG,
-					     "a [gateway] port is in use, most likely by the gateway of the "
-					     "mailkey daemon that serves this store (%s; it runs one when "
-					     "[gateway] names listeners, see its log): nothing more to start, "
-					     "or stop that daemon first",
-					     sock);
+				mk_error_set(
+					&err, MK_ERR_CONFIG,
+					"a [gateway] port is in use, most likely by the gateway of the "
+					"mailkey daemon that serves this store (%s; it runs one when "
+					"[gateway] names listeners, see its log): nothing more to start, "
+					"or stop that daemon first",
+					sock);
 			rc = mk_cli_fail(cli, "gateway", &err);
 			goto out;
 		}
@@ -217,8 +218,8 @@ int mk_cmd_gateway(struct mk_cli *cli, int argc, char **argv)
 				i++; /* its value */
 			else if (strcmp(argv[i], "--system") != 0) {
 				fprintf(stderr,
-					"mailkey gateway: unknown option '%s'; `mailkey gateway --help` shows "
-					"the usage\n",
+					"mailkey gateway: unknown option '%s'; `mailkey gateway --help` "
+					"shows the usage\n",
 					argv[i]);
 				rc = EX_USAGE;
 				goto out;

@@ -286,8 +286,9 @@ void mk_gateway_reload(struct mk_gateway *g)
 		mk_log(MK_LOG_WARN, "gateway: %s: the running listeners stay; fix it before a restart",
 		       err.msg);
 	else if (!same_listeners(g->gc, gc))
-		mk_log(MK_LOG_WARN, "gateway: the [gateway] listeners changed in %s: they take a restart "
-				    "(the ones running stay)",
+		mk_log(MK_LOG_WARN,
+		       "gateway: the [gateway] listeners changed in %s: they take a restart "
+		       "(the ones running stay)",
 		       g->config_path);
 	gw_config_free(&gc);
 	if ((a = calloc(1, sizeof(*a))) == NULL) {

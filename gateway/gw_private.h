@@ -37,7 +37,7 @@ struct gw_session {
 struct gw_accounts {
 	const struct mk_config *cfg;
 	struct mk_config *own; /* cfg when a reload loaded it (the first is the caller's) */
-	unsigned refs; /* under the gateway's mu; the gateway's own is one */
+	unsigned refs;	       /* under the gateway's mu; the gateway's own is one */
 };
 
 struct mk_gateway {

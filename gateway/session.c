@@ -106,8 +106,8 @@ static void fail_delay(struct gw_session *s)
 		poll(&p, 1, (int)s->g->gc->fail_delay * 1000);
 }
 
-static int login_with(struct gw_session *s, const struct mk_config *c, enum gw_proto proto,
-		      const char *user, const char *pass, struct gw_upstream **up_r, struct mk_error *err)
+static int login_with(struct gw_session *s, const struct mk_config *c, enum gw_proto proto, const char *user,
+		      const char *pass, struct gw_upstream **up_r, struct mk_error *err)
 {
 	struct mk_gateway *g = s->g;
 	const struct mk_account *a;
@@ -124,7 +124,8 @@ static int login_with(struct gw_session *s, const struct mk_config *c, enum gw_p
 		if (a != NULL && err->cls != MK_ERR_AUTH) {
 			mk_log(MK_LOG_WARN, "gateway: %s: cannot check app passwords: %s", s->peer, err->msg);
 			/* A damaged file: temporary for the client, the path for the log. */
-			return mk_error_set(err, MK_ERR_TEMP, "the login cannot be checked now: try again later");
+			return mk_error_set(err, MK_ERR_TEMP,
+					    "the login cannot be checked now: try again later");
 		}
 		mk_log(MK_LOG_INFO, "gateway: %s %s: %s", gw_proto_name(proto), s->peer,
 		       a == NULL ? "login for an unknown user" : "wrong app password");
@@ -208,7 +209,8 @@ static void goodbye(struct gw_session *s, struct gw_lconn *lc, int rc, const str
 	pthread_mutex_unlock(&s->g->mu);
 	if (stopping)
 		msg = stop[proto];
-	else if (rc < 0 && (strstr(err->msg, "login timeout") != NULL || strstr(err->msg, " in time") != NULL))
+	else if (rc < 0 &&
+		 (strstr(err->msg, "login timeout") != NULL || strstr(err->msg, " in time") != NULL))
 		msg = slow[proto];
 	if (msg == NULL)
 		return;
