@@ -170,11 +170,6 @@ static int usable(const struct mk_tokens *t, const struct mk_account *a, bool fo
 					 a->refresh_margin);
 }
 
-/* The daemon may be waiting on the provider (its HTTP timeouts) for a
- * refresh that callers asking together share. */
-#define DAEMON_TIMEOUT_MS 90000
-#define DAEMON_QUICK_MS 5000
-
 /* When `mailkey daemon` runs it owns every refresh (a process killed
  * mid-refresh could lose a rotated refresh token; the daemon finishes its
  * write before it exits): ask it. 0 with *token_r, 1 no daemon (refresh
@@ -252,8 +247,8 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 			     !mk_policy_is_expired((int64_t)time(NULL), cur.expires_at);
 
 		mk_error_init(&derr);
-		d = ask_daemon(b, name, force_refresh, valid ? DAEMON_QUICK_MS : DAEMON_TIMEOUT_MS, token_r,
-			       &derr);
+		d = ask_daemon(b, name, force_refresh,
+			       valid ? MK_CLIENT_QUICK_WAIT_MS : MK_CLIENT_REFRESH_WAIT_MS, token_r, &derr);
 		if (d == 0) {
 			rc = 0;
 			goto out;

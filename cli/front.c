@@ -105,13 +105,6 @@ out:
 	return rc;
 }
 
-/* The daemon may be waiting on the provider for a refresh that callers
- * asking together share (as broker.c's ask of the daemon). */
-#define DAEMON_TIMEOUT_MS 90000
-/* ... except while the stored token is still valid: the daemon then answers
- * at once, so one that does not (stopped, hung) costs seconds, not 90. */
-#define DAEMON_QUICK_MS 5000
-
 /* The due or missing token from a running daemon, printed as the fast path
  * prints it (the daemon builds the SASL string too). 1 = no daemon (core
  * refreshes), else the exit status: the daemon's code on ERR, so a caller
@@ -139,8 +132,8 @@ static int from_daemon(const char *state_dir, bool sasl, const char *name, const
 	rc = mk_client_request(sock, req,
 			       t->access_token != NULL &&
 					       !mk_policy_is_expired((int64_t)time(NULL), t->expires_at)
-				       ? DAEMON_QUICK_MS
-				       : DAEMON_TIMEOUT_MS,
+				       ? MK_CLIENT_QUICK_WAIT_MS
+				       : MK_CLIENT_REFRESH_WAIT_MS,
 			       &payload, &err);
 	free(sock);
 	if (rc == 1)

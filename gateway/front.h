@@ -48,8 +48,8 @@ void gw_upstream_free(struct gw_upstream **up); /* closes conn; NULL ok */
  *                     IMAP "NO [UNAVAILABLE]", SMTP "454 4.7.0",
  *                     POP3 "-ERR [SYS/TEMP]". */
 struct gw_login_ops {
-	int (*login)(void *ctx, enum gw_proto proto, const char *user, const char *pass, struct gw_upstream **up_r,
-		     struct mk_error *err);
+	int (*login)(void *ctx, enum gw_proto proto, const char *user, const char *pass,
+		     struct gw_upstream **up_r, struct mk_error *err);
 	void *ctx;
 };
 
@@ -61,8 +61,8 @@ struct gw_front_params {
 	 * and no AUTH=, POP3 no USER/SASL in CAPA, SMTP no AUTH in EHLO), and
 	 * the commands are refused with the protocol's "TLS first" reply. */
 	bool require_tls;
-	size_t line_max;     /* pre-login line cap (0 = 8192); longer: error reply, close */
-	size_t literal_max;  /* IMAP LOGIN literal cap (0 = 1024); larger: NO, no "+" sent */
+	size_t line_max;       /* pre-login line cap (0 = 8192); longer: error reply, close */
+	size_t literal_max;    /* IMAP LOGIN literal cap (0 = 1024); larger: NO, no "+" sent */
 	unsigned max_failures; /* wrong passwords before the front closes (0 = 3) */
 	unsigned max_commands; /* pre-login commands before the front closes (0 = 50) */
 	struct gw_login_ops ops;

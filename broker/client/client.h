@@ -31,6 +31,13 @@ char *mk_client_socket_for_state(const char *state_dir);
  *      message the daemon's), or the exchange broke or timed out
  *      (MK_ERR_TEMP, saying the daemon did not answer).
  * socket_path NULL = mk_client_default_socket(). */
+/* How long a caller waits for a token: the daemon may be waiting on the
+ * provider (its HTTP timeouts) for a refresh that callers asking together
+ * share; but while the caller's stored token is still valid the daemon
+ * answers at once, so one that does not (stopped, hung) costs seconds. */
+#define MK_CLIENT_REFRESH_WAIT_MS 90000
+#define MK_CLIENT_QUICK_WAIT_MS 5000
+
 int mk_client_request(const char *socket_path, const char *request, unsigned timeout_ms, char **payload_r,
 		      struct mk_error *err);
 

@@ -104,7 +104,7 @@ struct mk_daemon {
 	struct dacct **accts;
 	size_t n;
 	size_t *index, index_size; /* open addressing over accts by name: slot = i + 1 */
-	int epfd, lfd, sigfd, tfd, inofd, lockfd;
+	int epfd, lfd, sigfd, tfd, inofd, storelockfd, lockfd;
 	/* Out of fds: the listening socket is out of the epoll set until this
 	 * monotonic ms (0 = listening), or a level-triggered accept spins. */
 	int64_t accept_resume_ms;

@@ -383,6 +383,51 @@ static void daemon_free(struct mk_daemon *d)
 	free(d);
 }
 
+/* One daemon per store, whatever its socket: two would both refresh the
+ * same grants, and with a provider that rotates refresh tokens and detects
+ * reuse the second refresh revokes the grant. The lock is held for the
+ * daemon's life and released by the kernel however it ends. */
+static int lock_store(struct mk_daemon *d, struct mk_error *err)
+{
+	char *path = join(d->state_dir, "/daemon.lock");
+	int rc = -1;
+
+	if (path == NULL)
+		return mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+	d->storelockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (d->storelockfd < 0) {
+		mk_error_errno(err, MK_ERR_IO, errno, "cannot open %s", path);
+		goto out;
+	}
+	if (flock(d->storelockfd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		char other[256] = "see " MK_CLIENT_SOCKET_FILE;
+		char *rec = join(d->state_dir, "/" MK_CLIENT_SOCKET_FILE);
+		int fd = rec != NULL ? open(rec, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+
+		/* Name the other daemon's socket, as it recorded it. */
+		if (fd >= 0) {
+			ssize_t n = read(fd, other, sizeof(other) - 1);
+			other[n > 0 ? n : 0] = '\0';
+			other[strcspn(other, "\n")] = '\0';
+			close(fd);
+		}
+		free(rec);
+		if (e == EWOULDBLOCK)
+			mk_error_set(err, MK_ERR_TEMP,
+				     "another mailkey daemon already serves the store in %s (socket %s): "
+				     "use that one, or stop it first",
+				     d->state_dir, other);
+		else
+			mk_error_errno(err, MK_ERR_IO, e, "cannot lock %s", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(path);
+	return rc;
+}
+
 static int setup(struct mk_daemon *d, const struct mk_daemon_params *p, struct mk_error *err)
 {
 	struct mk_broker_params bp = { 0 };
@@ -472,7 +517,7 @@ static int setup(struct mk_daemon *d, const struct mk_daemon_params *p, struct m
 		       "daemon: cannot watch %s (%s): a newly queued message waits for the next start",
 		       d->queue_new, strerror(errno));
 
-	if (sock_listen(d, err) != 0)
+	if (lock_store(d, err) != 0 || sock_listen(d, err) != 0)
 		return -1;
 	if (mk_d_accts_load(d, err) != 0)
 		return -1;
@@ -586,7 +631,7 @@ int mk_daemon_run(const struct mk_daemon_params *p, struct mk_error *err)
 
 	if (d == NULL)
 		return mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
-	d->epfd = d->lfd = d->sigfd = d->tfd = d->inofd = d->lockfd = -1;
+	d->epfd = d->lfd = d->sigfd = d->tfd = d->inofd = d->storelockfd = d->lockfd = -1;
 	d->started_at = mk_d_now();
 	if (setup(d, p, err) != 0) {
 		if (d->lfd >= 0)

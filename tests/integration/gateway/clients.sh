@@ -13,7 +13,8 @@ check "alice has a real grant" test $? = 0
 gw_grant bob "$MK_USER2"
 check "bob has a real grant" test $? = 0
 gw_section "fail_delay = 0"
-start_gateway
+# -vv: the trace of every line must still hold no secret (checked at the end).
+GW_MKOPTS=-vv start_gateway
 check "mailkey gateway listens and exports its CA" test $? = 0
 app_pass alice msmtp
 check "an app password for alice" test $? = 0
@@ -79,5 +80,24 @@ check "pyclients.py ran every check ($(grep -c -e '^ok ' -e '^FAIL ' "$work/py.o
 check "Dovecot logged bob's IMAP logins as method=OAUTHBEARER" grep -q "imap-login: Info: Login: user=<$MK_USER2>, method=OAUTHBEARER" "$MK_DOVECOT_LOG"
 check "and his POP3 logins" grep -q "pop3-login: Info: Login: user=<$MK_USER2>, method=OAUTHBEARER" "$MK_DOVECOT_LOG"
 check "Postfix logged bob's as sasl_method=OAUTHBEARER" grep -q "sasl_method=OAUTHBEARER, sasl_username=$MK_USER2" "$MK_POSTFIX_LOG"
-check "no app password in the gateway's log" sh -c "! grep -qF -e '$(pw msmtp)' -e '$(pw py)' '$GLOG'"
+# No secret in the -vv trace: not the app passwords, in clear or in the
+# base64 of SASL PLAIN and LOGIN steps, not the tokens nor their XOAUTH2 or
+# OAUTHBEARER form.
+secrets() {
+	local p u t
+	for p in msmtp:alice py:"$MK_USER2"; do
+		u=${p#*:} p=$(pw "${p%%:*}")
+		printf '%s\n' "$p" "$(printf %s "$p" | base64 -w0)" "$(printf '\0%s\0%s' "$u" "$p" | base64 -w0)" \
+			"$(printf '\0%s\0%s' "$u" "$p" | base64 -w0 | cut -c 5-30)"
+	done
+	for t in alice bob; do
+		t=$(json '["access_token"]' <"$work/grant.$t.json")
+		printf '%s\n' "$t" "$(printf %s "$t" | cut -c 1-24)"
+	done
+}
+secrets >"$work/secrets"
+check "the -vv trace has lines ($(wc -l <"$GLOG"))" test "$(wc -l <"$GLOG")" -gt 50
+check "and shows LOGIN/AUTH as <redacted> ($(grep -c '<redacted>' "$GLOG"))" grep -q '<redacted>' "$GLOG"
+check "no app password (clear or base64) and no token in the -vv trace ($(grep -cFf "$work/secrets" "$GLOG") lines)" \
+	sh -c "! grep -qFf '$work/secrets' '$GLOG'"
 finish

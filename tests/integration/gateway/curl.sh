@@ -90,19 +90,18 @@ check "curl IMAPS fetches a whole message (UID 1) through the relay" grep -q "^S
 check "Dovecot logged alice's IMAP logins as method=XOAUTH2" grep -q "imap-login: Info: Login: user=<$MK_USER1>, method=XOAUTH2" "$MK_DOVECOT_LOG"
 check "and bob's as method=OAUTHBEARER" grep -q "imap-login: Info: Login: user=<$MK_USER2>, method=OAUTHBEARER" "$MK_DOVECOT_LOG"
 
-# --- POP3: LIST has one line per message.
+# --- POP3 (SASL PLAIN: the gateway's only POP3 mechanism besides USER/PASS,
+# which curl does not choose when SASL is offered): LIST has a line per message.
 for mode in plain starttls implicit; do
-	for mech in PLAIN; do
-		case $mode in
-		plain) url=pop3://$L:$GW_POP3 extra=() ;;
-		starttls) url=pop3://$L:$GW_POP3 extra=(--ssl-reqd) ;;
-		implicit) url=pop3s://$L:$GW_POP3S extra=() ;;
-		esac
-		"${c[@]}" "${extra[@]}" --netrc-file "$work/netrc.b" --login-options "AUTH=$mech" "$url/" >"$work/out" 2>"$work/err"
-		rc=$?
-		n=$(grep -cE '^[0-9]+ [0-9]+' "$work/out")
-		check "curl POP3 $mode AUTH $mech: LIST shows 13 messages ($n, exit $rc $(head -c 200 "$work/err"))" test "$n" = 13
-	done
+	case $mode in
+	plain) url=pop3://$L:$GW_POP3 extra=() ;;
+	starttls) url=pop3://$L:$GW_POP3 extra=(--ssl-reqd) ;;
+	implicit) url=pop3s://$L:$GW_POP3S extra=() ;;
+	esac
+	"${c[@]}" "${extra[@]}" --netrc-file "$work/netrc.b" --login-options AUTH=PLAIN "$url/" >"$work/out" 2>"$work/err"
+	rc=$?
+	n=$(grep -cE '^[0-9]+ [0-9]+' "$work/out")
+	check "curl POP3 $mode AUTH PLAIN: LIST shows 13 messages ($n, exit $rc $(head -c 200 "$work/err"))" test "$n" = 13
 done
 "${c[@]}" --netrc-file "$work/netrc.b" "pop3s://$L:$GW_POP3S/1" >"$work/out" 2>"$work/err"
 check "curl POP3S RETR 1 returns a message" grep -q "^Subject: curl $u " "$work/out"

@@ -41,7 +41,7 @@ login_timeout = 3"
 start_gateway
 check "mailkey gateway listens" test $? = 0
 for a in alice bob stale nog; do app_pass "$a" "f-$a" || bad "app password for $a"; done
-imap_login() { # user pwname [port]: the tagged answer to LOGIN (one line, at most 160 characters)
+imap_login() { # user pwname [port]: the tagged answer to LOGIN (one line, at most 400 characters)
 	python3 - "${3:-$GW_IMAP}" "$1" "$work/pw.$2" <<'PY'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
@@ -52,7 +52,7 @@ while True:
     l = f.readline()
     if not l or l.startswith(b"a1 "):
         break
-print(l.decode("latin1").strip()[:160])
+print(l.decode("latin1").strip()[:400])
 if l.startswith(b"a1 OK"):
     s.sendall(b"a2 LOGOUT\r\n")
 PY

@@ -74,11 +74,12 @@ gw_listening() {
 	local p
 	for p in ${GW_PORTS:-$GW_IMAP $GW_POP3 $GW_SMTP}; do greets "$p" || return 1; done
 }
-# start_gateway [ARGS]: `mailkey gateway` in the background (pid in $gpid,
+# start_gateway [ARGS]: `mailkey $GW_MKOPTS gateway` in the background (pid in $gpid,
 # stderr appended to $GLOG), back once every plaintext listener greets (at
 # most 20 s); then the CA it exports is in $GWCA.
 start_gateway() {
-	"$MK" gateway --socket "$SOCK" "$@" 2>>"$GLOG" &
+	# shellcheck disable=SC2086
+	"$MK" ${GW_MKOPTS:-} gateway --socket "$SOCK" "$@" 2>>"$GLOG" &
 	gpid=$!
 	wait_until 200 gw_listening || return 1
 	"$MK" gateway ca >"$GWCA" 2>>"$GLOG" && grep -q 'BEGIN CERTIFICATE' "$GWCA"
@@ -113,7 +114,3 @@ gw_threads() { awk '/^Threads/ {print $2}' "/proc/$gpid/status"; }
 # A tree under $work for throwaway files of one client.
 cdir() { mkdir -p "$work/c/$1" && echo "$work/c/$1"; }
 
-# Developer hook (never set in ctest): a stand-in that validates the client
-# configurations before the gateway exists.
-# shellcheck disable=SC1090
-[ -n "${MK_GW_STANDIN:-}" ] && . "$MK_GW_STANDIN"

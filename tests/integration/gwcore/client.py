@@ -12,6 +12,7 @@ client.py PROTO MODE PORT USER PASSWORD [CAFILE] [extra...]
 Exit 0 ok, 2 the login was refused (the server's reply on stdout), 1 other.
 """
 import imaplib
+import os
 import poplib
 import smtplib
 import ssl
@@ -21,7 +22,7 @@ proto, mode, port, user, password = sys.argv[1:6]
 cafile = sys.argv[6] if len(sys.argv) > 6 and sys.argv[6] else None
 extra = sys.argv[7:]
 port = int(port)
-host = "127.0.0.1"
+host = os.environ.get("GW_HOST", "127.0.0.1")
 ctx = None
 if mode != "plain":
     ctx = ssl.create_default_context(cafile=cafile)  # verified, host name checked

@@ -41,9 +41,12 @@ seed alice "$MK_USER1"
 seed bobo "$MK_USER2"
 P_IMAP=$(freeport) P_IMAPS=$(freeport) P_POP3=$(freeport) P_POP3S=$(freeport) P_SMTP=$(freeport) P_SMTPS=$(freeport) P_FIXED=$(freeport)
 cp "$MAILKEY_CONFIG" "$work/config.accounts"
+# IPv6 in brackets, where this machine has ::1.
+v6=
+python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null && v6=", [::1]:$P_IMAP"
 cat >>"$MAILKEY_CONFIG" <<CFG
 [gateway]
-imap = 127.0.0.1:$P_IMAP
+imap = 127.0.0.1:$P_IMAP$v6
 imaps = 127.0.0.1:$P_IMAPS
 pop3 = 127.0.0.1:$P_POP3
 pop3s = 127.0.0.1:$P_POP3S
@@ -54,7 +57,7 @@ fail_delay = 1
 CFG
 
 "$MK" config check >"$work/check.out" 2>&1
-check "config check accepts [gateway] ($(cat "$work/check.out"))" grep -q "OK, 3 accounts, 7 gateway listeners" "$work/check.out"
+check "config check accepts [gateway] ($(cat "$work/check.out"))" grep -q "OK, 3 accounts, $([ -n "$v6" ] && echo 8 || echo 7) gateway listeners" "$work/check.out"
 pw() { "$MK" app-password add "$1" "$2" 2>>"$work/pw.err"; }
 PA=$(pw alice python)
 PB=$(pw bobo python)
@@ -79,6 +82,12 @@ out=$(cl imap starttls "$P_IMAP" ALICE "$PA" "$CA")
 check "imaplib, STARTTLS verified against the gateway CA, user ALICE: $out" test "${out%% *}" = OK
 out=$(cl imap tls "$P_IMAPS" alice "$PA" "$CA")
 check "imaplib, implicit TLS: $out" test "${out%% *}" = OK
+if [ -n "$v6" ]; then
+	out=$(GW_HOST=::1 cl imap starttls "$P_IMAP" alice "$PA" "$CA")
+	check "imaplib over [::1], STARTTLS verified (IP:::1 in the certificate): $out" test "${out%% *}" = OK
+	wait_until 50 grep -q "gateway: imap ::1 account alice" "$DLOG"
+	check "... logged with the IPv6 peer" grep -q "gateway: imap ::1 account alice" "$DLOG"
+fi
 out=$(cl imap plain "$P_IMAP" "$MK_USER2" "$PB")
 check "imaplib, OAUTHBEARER upstream (STARTTLS to Dovecot): $out" test "${out%% *}" = OK
 out=$(cl imap tls "$P_IMAPS" alice "$PA" "$MK_CA_FILE")
@@ -141,6 +150,7 @@ out=$(cl imap plain "$P_IMAP" alice "$PA")
 check "the account's other password still works: $out" test "${out%% *}" = OK
 
 # The log: one line per session, never a secret.
+wait_until 50 grep -q "gateway: imap 127.0.0.1 account alice password python" "$DLOG"
 check "the log names the sessions" grep -q "gateway: imap 127.0.0.1 account alice password python" "$DLOG"
 leaks=$(grep -cF -e "$PA" -e "$PB" -e "$PN" -e "$PR" -e "$(cat "$work/tok.alice")" -e "$(cat "$work/tok.bobo")" "$DLOG")
 check "no app password or token in the log ($leaks lines)" test "$leaks" = 0

@@ -31,22 +31,26 @@ check "$N messages delivered over LMTP" test "$(ls "$MK_MAIL_ROOT/$MK_USER2/Mail
 
 md=$work/md
 have() { find "$md/new" "$md/cur" -type f 2>/dev/null | wc -l; }
-kills=0 runs=0 early=0 d=60 t0=$(date +%s)
+kills=0 runs=0 early=0 done_=0 lo=10 hi=400 t0=$(date +%s)
 # A kill counts when it lands mid-fetch: after some messages of the run were
-# written and before the last. The delay adapts to the machine (a sanitizer
-# build on a busy machine logs in slowly; a quiet one fetches a hundred
-# messages in well under 100 ms), with jitter, bounded in runs and time.
-while [ "$kills" -lt "$KILLS" ] && [ "$runs" -lt 400 ] && [ $(($(date +%s) - t0)) -lt 240 ]; do
+# written and before the last. The moment is drawn between lo (a kill that
+# came before the first message) and hi (a fetch that finished first), and
+# each outcome narrows the range, so that it settles on this machine's
+# window whatever its speed (a sanitizer build on a busy machine logs in
+# slowly; a quiet one fetches a hundred messages in well under 100 ms). When
+# noise makes the bounds cross, the range opens up again. Bounded in runs
+# and time.
+while [ "$kills" -lt "$KILLS" ] && [ "$runs" -lt 1000 ] && [ $(($(date +%s) - t0)) -lt 300 ]; do
 	runs=$((runs + 1))
 	# Keep a backlog, so that every kill can land in the middle of a fetch.
-	if [ $((N - $(have))) -lt 200 ] && [ "$N" -lt 8000 ]; then
+	if [ $((N - $(have))) -lt 200 ]; then
 		deliver "$N" 300
 		N=$((N + 300))
 	fi
 	before=$(have)
 	"$MK" fetch bob --maildir "$md" >/dev/null 2>&1 &
 	pid=$!
-	ms=$((d / 2 + RANDOM % (d + 1)))
+	ms=$((lo + RANDOM % (hi - lo + 1)))
 	sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
 	if kill -9 "$pid" 2>/dev/null; then
 		wait "$pid" 2>/dev/null
@@ -54,14 +58,17 @@ while [ "$kills" -lt "$KILLS" ] && [ "$runs" -lt 400 ] && [ $(($(date +%s) - t0)
 		if [ "$after" -gt "$before" ] && [ "$after" -lt "$N" ]; then
 			kills=$((kills + 1))
 		elif [ "$after" -eq "$before" ]; then
-			early=$((early + 1)) d=$((d + 20))
+			early=$((early + 1)) lo=$ms
 		fi
 	else
 		wait "$pid"
-		d=$((d * 2 / 3 + 5))
+		done_=$((done_ + 1)) hi=$ms
+	fi
+	if [ $((hi - lo)) -lt 10 ]; then
+		lo=$((lo * 2 / 3)) hi=$((hi * 3 / 2 + 20))
 	fi
 done
-echo "# $kills kills mid-fetch ($early before the first message) in $runs runs; $(have) messages in the Maildir before the last run"
+echo "# $kills kills mid-fetch ($early before the first message, $done_ fetches finished first; last range $lo-$hi ms) in $runs runs; $(have) messages in the Maildir before the last run"
 check "at least $KILLS kills landed while messages were still coming ($kills)" test "$kills" -ge "$KILLS"
 "$MK" fetch bob --maildir "$md" >"$work/last" 2>&1
 rc=$?
