@@ -27,6 +27,16 @@ check "an upstream login that cannot be done: refused as unavailable ($out)" \
 check "and the client is told no setting or path ($out)" \
 	sh -c 'case "$1" in *"[account"*|*"imap ="*|*"/"*) exit 1 ;; esac; exit 0' _ "$out"
 check "the log has the detail" grep -q "noimap has no imap server" "$GLOG"
+# SIGHUP with a file that does not load: logged, the accounts in use stay.
+PA=$(pw alice review)
+cp "$MAILKEY_CONFIG" "$work/config.good"
+printf '[account broken\n' >>"$MAILKEY_CONFIG"
+kill -HUP "$gpid"
+wait_until 50 grep -q "reload failed, keeping the configuration in use" "$GLOG"
+check "SIGHUP with a broken file: the reload is refused and logged" test $? = 0
+out=$(/usr/bin/python3 "$top/tests/integration/gwcore/client.py" imap plain "$P_IMAP" alice "$PA")
+check "and alice still logs in ($out)" test "${out%% *}" = OK
+cp "$work/config.good" "$MAILKEY_CONFIG"
 # Three clients before login, each past its greeting; then SIGTERM.
 /usr/bin/python3 - "$P_IMAP" "$P_POP3" "$P_SMTP" >"$work/bye.out" 2>&1 <<'PY' &
 import socket, sys, time
