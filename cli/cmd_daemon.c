@@ -34,8 +34,8 @@ static const char help[] =
 	"(`mailkey gateway --help`); a bad [gateway] exits 78.\n"
 	"See `man mailkey-daemon`.\n";
 
-/* The gateway beside the daemon: its own copy of the configuration (the
- * daemon's is replaced on SIGHUP; [gateway] changes need a restart). */
+/* The gateway beside the daemon: its own copy of the configuration, which
+ * it loads again itself on SIGHUP ([gateway] changes need a restart). */
 struct gw_hook {
 	struct mk_config *cfg;
 	const char *state_dir, *cafile;
@@ -50,6 +50,13 @@ static int gw_listening(void *ctx, const char *socket_path, struct mk_error *err
 	};
 
 	return mk_gateway_start(&gp, &h->g, err) < 0 ? -1 : 0;
+}
+
+static void gw_reload(void *ctx)
+{
+	struct gw_hook *h = ctx;
+
+	mk_gateway_reload(h->g);
 }
 
 static void gw_stopping(void *ctx)
@@ -174,6 +181,7 @@ int mk_cli_daemon_main(struct mk_cli *cli, int argc, char **argv, bool gateway)
 		hook.cafile = cli->cafile;
 		p.on_listening = gw_listening;
 		p.on_stopping = gw_stopping;
+		p.on_reload = gw_reload;
 		p.hook_ctx = &hook;
 	}
 	rc = mk_daemon_run(&p, &err) == 0 ? 0 : mk_cli_fail(cli, verb, &err);

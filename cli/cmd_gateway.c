@@ -34,7 +34,8 @@ static const char help[] =
 	"(the options are then the daemon's). Logs go to standard error.\n\n"
 	"  ca    print the certificate of the gateway's local CA (PEM), making it first if\n"
 	"        needed: give it to clients that connect with TLS or STARTTLS\n\n"
-	"Signals: SIGTERM and SIGINT stop (exit 0). Exit 78 for a bad [gateway] or a port in\n"
+	"Signals: SIGHUP reloads the accounts ([gateway] changes take a restart); SIGTERM and\n"
+	"SIGINT stop (exit 0). Exit 78 for a bad [gateway] or a port in\n"
 	"use. See `man mailkey`, GATEWAY.\n";
 
 static int paths(struct mk_cli *cli, char **config, char **state)
@@ -153,6 +154,16 @@ static int gateway_only(struct mk_cli *cli, const char *config, const char *stat
 			.config = cfg, .state_dir = state, .token_socket = sock, .cafile = cli->cafile
 		};
 		if (mk_gateway_start(&gp, &g, &err) < 0) {
+			/* That daemon runs a gateway of its own when this
+			 * config names listeners: the port is most likely its. */
+			if (err.cls == MK_ERR_CONFIG && strstr(err.msg, "another program") != NULL)
+				mk_error_set(
+					&err, MK_ERR_CONFIG,
+					"a [gateway] port is in use, most likely by the gateway of the "
+					"mailkey daemon that serves this store (%s; it runs one when "
+					"[gateway] names listeners, see its log): nothing more to start, "
+					"or stop that daemon first",
+					sock);
 			rc = mk_cli_fail(cli, "gateway", &err);
 			goto out;
 		}
@@ -162,8 +173,8 @@ static int gateway_only(struct mk_cli *cli, const char *config, const char *stat
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			mk_log(MK_LOG_INFO,
-			       "gateway: SIGHUP: restart the gateway to apply [gateway] changes");
+			mk_log(MK_LOG_INFO, "gateway: SIGHUP: reloading %s", config);
+			mk_gateway_reload(g);
 			continue;
 		}
 		break;
@@ -202,6 +213,17 @@ int mk_cmd_gateway(struct mk_cli *cli, int argc, char **argv)
 	mk_error_init(&err);
 	sock = mk_client_socket_for_state(state);
 	if (sock != NULL && mk_client_request(sock, "ping", 2000, &pong, &err) == 0) {
+		for (int i = 1; i < argc; i++)
+			if (strcmp(argv[i], "--socket") == 0 || strcmp(argv[i], "--allow-group") == 0)
+				i++; /* its value */
+			else if (strcmp(argv[i], "--system") != 0) {
+				fprintf(stderr,
+					"mailkey gateway: unknown option '%s'; `mailkey gateway --help` "
+					"shows the usage\n",
+					argv[i]);
+				rc = EX_USAGE;
+				goto out;
+			}
 		for (int i = 1; i < argc; i++)
 			if (strcmp(argv[i], "--system") != 0) {
 				fprintf(stderr,

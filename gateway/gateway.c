@@ -90,18 +90,18 @@ static int bind_one(struct mk_gateway *g, struct gw_listener *l, struct mk_error
 				err, MK_ERR_CONFIG,
 				"%s:%u: [gateway] %s = %s: another program already listens on "
 				"port %u (another gateway, a mail server?): stop it or choose another port",
-				mk_config_path(g->config), c->line, c->key, a, c->port);
+				g->config_path, c->line, c->key, a, c->port);
 		if (e == EACCES)
 			return mk_error_set(
 				err, MK_ERR_CONFIG,
 				"%s:%u: [gateway] %s = %s: port %u needs privileges: choose a port "
 				"above 1023",
-				mk_config_path(g->config), c->line, c->key, a, c->port);
+				g->config_path, c->line, c->key, a, c->port);
 		if (e == EADDRNOTAVAIL)
 			return mk_error_set(err, MK_ERR_CONFIG,
 					    "%s:%u: [gateway] %s = %s: no interface of this machine has that "
 					    "address: give one of its own addresses",
-					    mk_config_path(g->config), c->line, c->key, a);
+					    g->config_path, c->line, c->key, a);
 		return mk_error_errno(err, MK_ERR_IO, e, "gateway: cannot listen on %s", a);
 	}
 	return 0;
@@ -230,6 +230,83 @@ void mk_gateway_passwords_changed(struct mk_gateway *g)
 	pthread_mutex_unlock(&g->mu);
 }
 
+struct gw_accounts *gw_accounts_hold(struct mk_gateway *g)
+{
+	struct gw_accounts *a;
+
+	pthread_mutex_lock(&g->mu);
+	a = g->accts;
+	a->refs++;
+	pthread_mutex_unlock(&g->mu);
+	return a;
+}
+
+void gw_accounts_release(struct mk_gateway *g, struct gw_accounts *a)
+{
+	unsigned left;
+
+	pthread_mutex_lock(&g->mu);
+	left = --a->refs;
+	pthread_mutex_unlock(&g->mu);
+	if (left > 0)
+		return;
+	mk_config_free(&a->own);
+	free(a);
+}
+
+static bool same_listeners(const struct gw_config *a, const struct gw_config *b)
+{
+	if (a->n != b->n || a->remote != b->remote)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct gw_listener_cfg *x = &a->l[i], *y = &b->l[i];
+		/* Not the line: an account added above [gateway] moves it. */
+		if (x->proto != y->proto || x->implicit_tls != y->implicit_tls || x->port != y->port ||
+		    strcmp(x->addr, y->addr) != 0 || strcmp(x->account, y->account) != 0)
+			return false;
+	}
+	return true;
+}
+
+void mk_gateway_reload(struct mk_gateway *g)
+{
+	struct mk_config *cfg = NULL;
+	struct gw_config *gc = NULL;
+	struct gw_accounts *a, *old;
+	struct mk_error err;
+
+	if (g == NULL)
+		return;
+	mk_error_init(&err);
+	if (mk_config_load(g->config_path, NULL, &cfg, &err) != 0) {
+		mk_log(MK_LOG_ERROR, "gateway: reload failed, keeping the configuration in use: %s", err.msg);
+		return;
+	}
+	if (gw_config_parse(cfg, NULL, &gc, &err) != 0)
+		mk_log(MK_LOG_WARN, "gateway: %s: the running listeners stay; fix it before a restart",
+		       err.msg);
+	else if (!same_listeners(g->gc, gc))
+		mk_log(MK_LOG_WARN,
+		       "gateway: the [gateway] listeners changed in %s: they take a restart "
+		       "(the ones running stay)",
+		       g->config_path);
+	gw_config_free(&gc);
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		mk_log(MK_LOG_ERROR, "gateway: reload failed: out of memory");
+		mk_config_free(&cfg);
+		return;
+	}
+	a->cfg = a->own = cfg;
+	a->refs = 1;
+	pthread_mutex_lock(&g->mu);
+	old = g->accts;
+	g->accts = a;
+	pthread_mutex_unlock(&g->mu);
+	gw_accounts_release(g, old);
+	mk_log(MK_LOG_INFO, "gateway: reloaded the configuration (%zu accounts)",
+	       mk_config_account_count(cfg));
+}
+
 static int load_tls(struct mk_gateway *g, struct mk_error *err)
 {
 	char *dir;
@@ -256,6 +333,9 @@ static void gateway_free(struct mk_gateway *g)
 		close(g->inofd);
 	gw_tls_free(&g->tls);
 	gw_limit_free(&g->limit);
+	if (g->accts != NULL)
+		gw_accounts_release(g, g->accts);
+	free(g->config_path);
 	gw_config_free(&g->gc);
 	pthread_attr_destroy(&g->attr);
 	pthread_mutex_destroy(&g->mu);
@@ -283,7 +363,16 @@ int mk_gateway_start(const struct mk_gateway_params *p, struct mk_gateway **r, s
 	pthread_attr_init(&g->attr);
 	pthread_attr_setstacksize(&g->attr, GW_STACK);
 	pthread_attr_setdetachstate(&g->attr, PTHREAD_CREATE_DETACHED);
-	g->config = p->config;
+	g->accts = calloc(1, sizeof(*g->accts));
+	g->config_path = strdup(mk_config_path(p->config));
+	if (g->accts == NULL || g->config_path == NULL) {
+		free(g->accts);
+		g->accts = NULL;
+		mk_error_set(err, MK_ERR_INTERNAL, "out of memory");
+		goto fail;
+	}
+	g->accts->cfg = p->config;
+	g->accts->refs = 1;
 	g->state_dir = dup_or_null(p->state_dir);
 	g->token_socket = dup_or_null(p->token_socket);
 	g->cafile = dup_or_null(p->cafile);
@@ -379,8 +468,10 @@ void mk_gateway_stop(struct mk_gateway **gp)
 	for (struct gw_session *s = g->sessions; s != NULL; s = s->next) {
 		if (write(s->cancelfd, &one, sizeof(one)) < 0)
 			mk_log(MK_LOG_WARN, "gateway: cannot cancel a session: %s", strerror(errno));
+		/* A front waiting for the client's line; before login only
+		 * the reading side, so the session can still say goodbye. */
 		if (s->fd >= 0)
-			shutdown(s->fd, SHUT_RDWR); /* a front waiting for the client's line */
+			shutdown(s->fd, s->logged_in ? SHUT_RDWR : SHUT_RD);
 	}
 	while (g->nsess > 0)
 		if (pthread_cond_timedwait(&g->cv, &g->mu, &until) == ETIMEDOUT) {

@@ -34,6 +34,12 @@ int mk_gateway_start(const struct mk_gateway_params *p, struct mk_gateway **r, s
  * password that no longer exists are closed. Thread-safe. */
 void mk_gateway_passwords_changed(struct mk_gateway *g);
 
+/* SIGHUP: load the configuration file again and serve its accounts to
+ * new logins (open sessions run on). A file that does not load is logged
+ * and the accounts in use stay; [gateway] changes are logged as needing a
+ * restart. Call from one thread at a time. NULL ok. */
+void mk_gateway_reload(struct mk_gateway *g);
+
 /* Stop accepting, close every session, join the threads, free. NULL ok. */
 void mk_gateway_stop(struct mk_gateway **g);
 

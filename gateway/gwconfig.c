@@ -197,6 +197,33 @@ static void number(struct gwp *p, const struct mk_config_kv *kv, unsigned lo, un
 			kv->value);
 }
 
+/* An IP literal, or a DNS name: labels of 1 to 63 letters, digits and
+ * inner hyphens (a SAN a client would never match is a typo to report). */
+static bool valid_name(const char *t)
+{
+	unsigned char buf[16];
+	size_t len = 0;
+
+	if (inet_pton(AF_INET, t, buf) == 1 || inet_pton(AF_INET6, t, buf) == 1)
+		return true;
+	if (strlen(t) > 253)
+		return false;
+	for (const char *c = t;; c++) {
+		if (*c == '.' || *c == '\0') {
+			if (len == 0 || len > 63 || c[-1] == '-')
+				return false;
+			if (*c == '\0')
+				return true;
+			len = 0;
+			continue;
+		}
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		      (*c == '-' && len > 0)))
+			return false;
+		len++;
+	}
+}
+
 static int add_names(struct gwp *p, const struct mk_config_kv *kv)
 {
 	size_t n = 0;
@@ -208,12 +235,7 @@ static int add_names(struct gwp *p, const struct mk_config_kv *kv)
 		n++;
 	for (char *t = strtok_r(dup, " \t,", &save); t != NULL; t = strtok_r(NULL, " \t,", &save)) {
 		char **a;
-		bool ok = true;
-		for (const char *c = t; *c != '\0'; c++)
-			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-			      (*c >= '0' && *c <= '9') || *c == '-' || *c == '.' || *c == ':'))
-				ok = false;
-		if (!ok || strlen(t) > 253) {
+		if (!valid_name(t)) {
 			problem(p, kv->line, "names: '%s' is not a host name or IP address", t);
 			continue;
 		}

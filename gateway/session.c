@@ -23,26 +23,78 @@
 #include "gateway/relay.h"
 #include "gateway/upstream.h"
 
-/* The listener's account, else the one whose name or `user` is the user
- * name (case-insensitive: mail addresses are typed either way). */
-static const struct mk_account *find_account(const struct gw_session *s, const char *user)
+/* Is account a a candidate for user name user (round 0: its name, round 1:
+ * its `user`; case-insensitive: mail addresses are typed either way)? */
+static bool candidate(const struct mk_account *a, const char *user, int round)
 {
-	const struct mk_config *c = s->g->config;
-	size_t n = mk_config_account_count(c);
+	if (round == 0)
+		return strcasecmp(a->name, user) == 0;
+	return strcasecmp(a->name, user) != 0 && a->user != NULL && strcasecmp(a->user, user) == 0;
+}
 
-	if (s->l->cfg.account[0] != '\0')
-		return mk_config_find(c, s->l->cfg.account);
-	for (size_t i = 0; i < n; i++) {
-		const struct mk_account *a = mk_config_account_at(c, i);
-		if (strcasecmp(a->name, user) == 0)
-			return a;
+/* The account the password opens: the listener's own, else one whose name
+ * or `user` is the user name (two accounts may share a mailbox: the
+ * password picks). Every candidate is verified, so the time taken does not
+ * say which one matched. 0 with *a_r set, -1 with MK_ERR_AUTH (*a_r NULL
+ * for an unknown user) or another class for a damaged file. */
+static int check_password(const struct gw_session *s, const struct mk_config *c, const char *user,
+			  const char *pass, const struct mk_account **a_r, char *name, size_t size,
+			  struct mk_error *err)
+{
+	size_t n = mk_config_account_count(c);
+	const struct mk_account *found = NULL, *any = NULL;
+	struct mk_error e, damaged;
+
+	mk_error_init(&damaged);
+	*a_r = NULL;
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < n; i++) {
+			const struct mk_account *a = mk_config_account_at(c, i);
+			char nm[GW_APPPASS_NAME_MAX + 1];
+
+			if (s->l->cfg.account[0] != '\0') {
+				if (round > 0 || strcmp(a->name, s->l->cfg.account) != 0)
+					continue;
+			} else if (!candidate(a, user, round))
+				continue;
+			any = a;
+			mk_error_init(&e);
+			if (gw_apppass_verify(s->g->state_dir, a->name, pass, nm, sizeof(nm), &e) == 0) {
+				if (found == NULL) {
+					found = a;
+					snprintf(name, size, "%s", nm);
+				}
+			} else if (e.cls != MK_ERR_AUTH && damaged.cls == MK_ERR_NONE)
+				damaged = e;
+		}
+	if (found != NULL) {
+		*a_r = found;
+		return 0;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct mk_account *a = mk_config_account_at(c, i);
-		if (a->user != NULL && strcasecmp(a->user, user) == 0)
-			return a;
+	*a_r = any;
+	if (damaged.cls != MK_ERR_NONE) {
+		*err = damaged;
+		return -1;
 	}
-	return NULL;
+	return mk_error_set(err, MK_ERR_AUTH, "wrong user name or app password");
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A right password: the upstream login's own timeouts bound the rest,
+ * and the client must still get its answer. A failed one puts the
+ * deadline back for what is left of it. */
+static void login_deadline(struct gw_session *s, bool on)
+{
+	long long left = s->login_until_ms - mono_ms();
+
+	gw_lconn_set_deadline(s->lc, !on ? 0 : left > 0 ? (unsigned)left : 1);
 }
 
 /* The wrong password's delay, in this thread only; a stop cuts it short. */
@@ -54,10 +106,9 @@ static void fail_delay(struct gw_session *s)
 		poll(&p, 1, (int)s->g->gc->fail_delay * 1000);
 }
 
-static int login(void *ctx, enum gw_proto proto, const char *user, const char *pass,
-		 struct gw_upstream **up_r, struct mk_error *err)
+static int login_with(struct gw_session *s, const struct mk_config *c, enum gw_proto proto, const char *user,
+		      const char *pass, struct gw_upstream **up_r, struct mk_error *err)
 {
-	struct gw_session *s = ctx;
 	struct mk_gateway *g = s->g;
 	const struct mk_account *a;
 	char name[GW_APPPASS_NAME_MAX + 1] = "";
@@ -69,11 +120,12 @@ static int login(void *ctx, enum gw_proto proto, const char *user, const char *p
 	if (wait > 0)
 		return mk_error_set(err, MK_ERR_TEMP,
 				    "too many failed logins from %s: try again in %u seconds", s->peer, wait);
-	a = find_account(s, user);
-	if (a == NULL || gw_apppass_verify(g->state_dir, a->name, pass, name, sizeof(name), err) != 0) {
+	if (check_password(s, c, user, pass, &a, name, sizeof(name), err) != 0) {
 		if (a != NULL && err->cls != MK_ERR_AUTH) {
 			mk_log(MK_LOG_WARN, "gateway: %s: cannot check app passwords: %s", s->peer, err->msg);
-			return -1; /* a damaged file: temporary for the client */
+			/* A damaged file: temporary for the client, the path for the log. */
+			return mk_error_set(err, MK_ERR_TEMP,
+					    "the login cannot be checked now: try again later");
 		}
 		mk_log(MK_LOG_INFO, "gateway: %s %s: %s", gw_proto_name(proto), s->peer,
 		       a == NULL ? "login for an unknown user" : "wrong app password");
@@ -81,6 +133,7 @@ static int login(void *ctx, enum gw_proto proto, const char *user, const char *p
 		fail_delay(s);
 		return mk_error_set(err, MK_ERR_AUTH, "wrong user name or app password");
 	}
+	login_deadline(s, false);
 	if (gw_apppass_touch(g->state_dir, a->name, name, now, err) != 0)
 		mk_log(MK_LOG_WARN, "gateway: cannot record the use of app password %s of %s: %s", name,
 		       a->name, err->msg);
@@ -91,12 +144,80 @@ static int login(void *ctx, enum gw_proto proto, const char *user, const char *p
 	if (gw_upstream_login(a, proto, g->token_socket, g->cafile, up_r, err) != 0) {
 		mk_log(MK_LOG_WARN, "gateway: %s %s account %s password %s: upstream login failed: %s",
 		       gw_proto_name(proto), s->peer, a->name, name, err->msg);
+		login_deadline(s, true);
+		/* The client gets a short text (the detail names local paths
+		 * and settings: it went to the log), except the documented
+		 * `mailkey login ACCOUNT` hint. */
+		if (err->cls != MK_ERR_CONSENT)
+			mk_error_set(err, err->cls == MK_ERR_AUTH ? MK_ERR_TEMP : err->cls,
+				     "the %s server cannot be used now: try again later (the gateway's log "
+				     "says why)",
+				     gw_proto_name(proto));
 		return -1;
 	}
+	/* A revoke that came while the upstream login ran found this session
+	 * not yet logged in and passed it by: look again, under the mutex
+	 * mk_gateway_passwords_changed holds, so one of the two sees it. */
 	pthread_mutex_lock(&g->mu);
-	s->logged_in = true;
+	s->logged_in = gw_apppass_exists(g->state_dir, a->name, name);
 	pthread_mutex_unlock(&g->mu);
+	if (!s->logged_in) {
+		gw_upstream_free(up_r);
+		login_deadline(s, true);
+		mk_log(MK_LOG_INFO, "gateway: %s %s account %s: app password %s was revoked during the login",
+		       gw_proto_name(proto), s->peer, a->name, name);
+		return mk_error_set(err, MK_ERR_AUTH, "wrong user name or app password");
+	}
 	return 0;
+}
+
+/* The accounts are held for the login (a SIGHUP may swap them meanwhile);
+ * the relay after it needs none of them. */
+static int login(void *ctx, enum gw_proto proto, const char *user, const char *pass,
+		 struct gw_upstream **up_r, struct mk_error *err)
+{
+	struct gw_session *s = ctx;
+	struct gw_accounts *a = gw_accounts_hold(s->g);
+	int rc = login_with(s, a->cfg, proto, user, pass, up_r, err);
+
+	gw_accounts_release(s->g, a);
+	return rc;
+}
+
+/* A client still in the pre-login dialogue is told why it is dropped, in
+ * its protocol's words (after login the bytes are the server's: nothing
+ * can be said into them). Bounded: a client that does not read is left. */
+static void goodbye(struct gw_session *s, struct gw_lconn *lc, int rc, const struct mk_error *err)
+{
+	static const char *const stop[] = {
+		[GW_IMAP] = "* BYE [UNAVAILABLE] the gateway is stopping, try again later\r\n",
+		[GW_POP3] = "-ERR [SYS/TEMP] the gateway is stopping, try again later\r\n",
+		[GW_SMTP] = "421 4.3.2 the gateway is stopping, try again later\r\n",
+	};
+	static const char *const slow[] = {
+		[GW_IMAP] = "* BYE no login in time, closing\r\n",
+		[GW_POP3] = "-ERR no login in time, closing\r\n",
+		[GW_SMTP] = "421 4.4.2 no authentication in time, closing\r\n",
+	};
+	enum gw_proto proto = s->l->cfg.proto;
+	const char *msg = NULL;
+	struct mk_error e;
+	bool stopping;
+
+	pthread_mutex_lock(&s->g->mu);
+	stopping = s->g->stopping;
+	pthread_mutex_unlock(&s->g->mu);
+	if (stopping)
+		msg = stop[proto];
+	else if (rc < 0 &&
+		 (strstr(err->msg, "login timeout") != NULL || strstr(err->msg, " in time") != NULL))
+		msg = slow[proto];
+	if (msg == NULL)
+		return;
+	mk_error_init(&e);
+	gw_lconn_set_deadline(lc, 0); /* passed: it would end this write at once */
+	gw_lconn_set_timeout(lc, 1000);
+	(void)gw_lconn_write(lc, msg, strlen(msg), &e);
 }
 
 static const char *const endings[] = { "client closed", "upstream closed", "idle timeout",
@@ -120,6 +241,11 @@ static void run(struct gw_session *s)
 		       err.msg);
 		goto out;
 	}
+	/* login_timeout bounds the whole dialogue before login, not each
+	 * line: a NOOP every few seconds does not hold a connection. */
+	gw_lconn_set_deadline(lc, g->gc->login_timeout * 1000u);
+	s->lc = lc;
+	s->login_until_ms = mono_ms() + g->gc->login_timeout * 1000ll;
 	fp.lc = lc;
 	fp.hostname = g->hostname;
 	fp.require_tls = !s->l->cfg.loopback;
@@ -132,8 +258,10 @@ static void run(struct gw_session *s)
 		mk_log(MK_LOG_INFO, "gateway: %s %s%s%s: ended before login%s%s", gw_proto_name(proto),
 		       s->peer, s->account[0] ? " account " : "", s->account, rc < 0 ? ": " : "",
 		       rc < 0 ? err.msg : "");
+		goodbye(s, lc, rc, &err);
 		goto out;
 	}
+	gw_lconn_set_deadline(lc, 0);
 	gw_lconn_set_timeout(lc, g->gc->idle_timeout * 1000u);
 	rc = gw_relay(lc, up->conn, g->gc->idle_timeout * 1000u, s->cancelfd, &st, &err);
 	mk_log(MK_LOG_INFO,

@@ -279,6 +279,10 @@ int mk_d_reload(struct mk_daemon *d)
 	mk_config_free(&d->cfg);
 	d->cfg = cfg;
 	mk_pool_reload(d->pool);
+	/* Before the line below: who waits for it finds the gateway's
+	 * accounts in step. */
+	if (d->on_reload != NULL)
+		d->on_reload(d->hook_ctx);
 	mk_log(MK_LOG_INFO, "daemon: reloaded the configuration (%zu accounts)", d->n);
 	mk_d_event(d, "reloaded", NULL, NULL);
 	return 0;

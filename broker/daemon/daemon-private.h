@@ -126,6 +126,8 @@ struct mk_daemon {
 	int64_t started_at;
 	int64_t secrets_next; /* next secrets_trim */
 	unsigned nworkers;
+	void (*on_reload)(void *ctx); /* the params' hook (the gateway) */
+	void *hook_ctx;
 };
 
 /* Clocks: unix seconds (token times are wall-clock) and monotonic ms. */

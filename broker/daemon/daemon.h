@@ -26,6 +26,8 @@ struct mk_daemon_params {
 	 * Both may be NULL. */
 	int (*on_listening)(void *ctx, const char *socket_path, struct mk_error *err);
 	void (*on_stopping)(void *ctx);
+	/* on_reload after a SIGHUP loaded the configuration (NULL ok). */
+	void (*on_reload)(void *ctx);
 	void *hook_ctx;
 };
 

@@ -639,6 +639,8 @@ int mk_daemon_run(const struct mk_daemon_params *p, struct mk_error *err)
 		goto out;
 	}
 	record_socket(d);
+	d->on_reload = p->on_reload;
+	d->hook_ctx = p->hook_ctx;
 	if (p->on_listening != NULL && p->on_listening(p->hook_ctx, d->socket_path, err) != 0) {
 		close(d->lfd);
 		d->lfd = -1;
