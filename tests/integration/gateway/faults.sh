@@ -85,6 +85,12 @@ for proto in imap pop3; do
 	coproc HOLD { raw hold "$proto" "$port" bob "$work/pw.f-bob"; }
 	read -r -t 30 st <&"${HOLD[0]}"
 	check "$proto: bob logged in through the gateway ($st)" test "$st" = in
+	# Dovecot registers a session with anvil a moment after its login
+	# reply: kick only once `doveadm who` lists it (else kick finds nothing).
+	for _ in $(seq 1 50); do
+		doveadm -c "$work/srv/dovecot/dovecot.conf" who -1 "$MK_USER2" 2>/dev/null | grep -w "$proto" >/dev/null && break
+		sleep 0.1
+	done
 	doveadm -c "$work/srv/dovecot/dovecot.conf" kick "$MK_USER2" >"$work/kick.out" 2>&1
 	check "$proto: doveadm kick ($(head -c 100 "$work/kick.out"))" test $? = 0
 	echo go >&"${HOLD[1]}"
