@@ -24,31 +24,44 @@ source "$here/lib.sh"
 pass=0 failn=0
 ok() { echo "ok   - $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL - $1"; failn=$((failn + 1)); }
-# Candidates for LINE, sorted, on one line; stderr of the shell to $work/err.
-cands() { # LINE
-	zsh_err=$work/err "${sh}_complete" "$1" 2>>"$work/err" | sed '1d' | sort -u | tr '\n' ' ' | sed 's/ $//'
+# The checks are queued and run by flush, one batch of lines per
+# environment: one shell process (for zsh, one session on its pty) for all.
+qk=() qd=() ql=() qa=()
+queue() { qk+=("$1") qd+=("$2") ql+=("$3") qa+=("$4"); }
+expect() { queue expect "$1" "$2" "$3"; }   # description LINE expected (sorted, space-separated)
+has() { queue has "$1" "$2" "${*:3}"; }     # description LINE word...
+lacks() { queue lacks "$1" "$2" "${*:3}"; } # description LINE word...
+files() { queue files "$1" "$2" "$3"; }     # description LINE expected names
+flush() {
+	zsh_err=$work/err "${sh}_complete" "${ql[@]}" >"$work/batch" 2>>"$work/err"
+	for i in "${!qk[@]}"; do "check_${qk[i]}" "${qd[i]}" "${ql[i]}" "${qa[i]}"; done
+	qk=() qd=() ql=() qa=()
 }
-expect() { # description LINE expected (sorted, space-separated)
+# Candidates for LINE in the batch, sorted, on one line.
+cands() { offers "$work/batch" "$1" | sort -u | tr '\n' ' ' | sed 's/ $//'; }
+check_expect() {
 	local got
 	got=$(cands "$2")
 	if [ "$got" = "$3" ]; then ok "$1"; else bad "$1: '$2' offered '$got', expected '$3'"; fi
 }
-lacks() { # description LINE word...
+check_lacks() {
 	local got w extra=
 	got=" $(cands "$2") "
-	for w in "${@:3}"; do [[ $got == *" $w "* ]] && extra+=" $w"; done
+	for w in $3; do [[ $got == *" $w "* ]] && extra+=" $w"; done
 	if [ -z "$extra" ]; then ok "$1"; else bad "$1: '$2' offered$extra"; fi
+}
+check_has() {
+	local got w miss=
+	got=" $(cands "$2") "
+	for w in $3; do [[ $got == *" $w "* ]] || miss+=" $w"; done
+	if [ -z "$miss" ]; then ok "$1"; else bad "$1: '$2' lacks$miss (offered:$got)"; fi
 }
 # File candidates as names: zsh adds "ca.pem" under the typed prefix, bash
 # and fish the whole path; a directory may end in "/".
-names() { # LINE
-	cands "$1" | tr ' ' '\n' | sed 's|/$||; s|.*/||' | sort | tr '\n' ' ' | sed 's/ $//'
-}
-has() { # description LINE word...
-	local got w miss=
-	got=" $(cands "$2") "
-	for w in "${@:3}"; do [[ $got == *" $w "* ]] || miss+=" $w"; done
-	if [ -z "$miss" ]; then ok "$1"; else bad "$1: '$2' lacks$miss (offered:$got)"; fi
+check_files() {
+	local got
+	got=$(cands "$2" | tr ' ' '\n' | sed 's|/$||; s|.*/||' | sort | tr '\n' ' ' | sed 's/ $//')
+	if [ "$got" = "$3" ]; then ok "$1"; else bad "$1: '$2' offered '$got', expected '$3'"; fi
 }
 
 check_prog=$(command -v mailkey)
@@ -93,6 +106,7 @@ expect "help COMMAND: the commands" "mailkey help fe" "fetch"
 expect "no configuration: no account names for fetch" "mailkey fetch " ""
 expect "no configuration: none for send --account" "mailkey send --account " ""
 expect "a missing --config file: no account names" "mailkey --config $work/nope.conf token " ""
+flush
 [ ! -s "$work/err" ] && ok "no configuration: nothing on standard error" ||
 	bad "no configuration: nothing on standard error (got: $(head -3 "$work/err"))"
 
@@ -109,21 +123,19 @@ expect "--config=FILE on the line" "mailkey --config=$HOME/one.conf login " "sol
 expect "--config ~/FILE on the line" "mailkey --config ~/one.conf refresh " "solo"
 expect "--system and --state-dir pass through, --config still wins" \
 	"mailkey --system --state-dir $work/state --config $HOME/one.conf logout " "solo"
+flush
 unset MAILKEY_CONFIG
 expect "--config FILE without MAILKEY_CONFIG" "mailkey -v --config $work/two.conf check " "gmail work-365"
+flush
 [ ! -s "$work/err" ] && ok "nothing on standard error throughout" ||
 	bad "nothing on standard error throughout (got: $(head -3 "$work/err"))"
 [ ! -e "$work/state" ] && ok "completing made no state directory" || bad "completing made no state directory"
 
 # Files and directories.
-got=$(names "mailkey --config $work/files/c")
-[ "$got" = ca.pem ] && ok "--config completes files" || bad "--config completes files (got '$got')"
-got=$(names "mailkey fetch gmail --maildir $work/files/")
-[ "$got" = "maildir.d sub.d" ] && ok "--maildir completes directories only" ||
-	bad "--maildir completes directories only (got '$got', expected 'maildir.d sub.d')"
-got=$(names "mailkey --state-dir $work/files/")
-[ "$got" = "maildir.d sub.d" ] && ok "--state-dir completes directories only" ||
-	bad "--state-dir completes directories only (got '$got')"
+files "--config completes files" "mailkey --config $work/files/c" ca.pem
+files "--maildir completes directories only" "mailkey fetch gmail --maildir $work/files/" "maildir.d sub.d"
+files "--state-dir completes directories only" "mailkey --state-dir $work/files/" "maildir.d sub.d"
+flush
 
 # The control for "nothing on standard error": a completion file that
 # writes there is caught.
@@ -133,7 +145,7 @@ sed -i 's/^\tlocal cur prev words cword split$/&\n\techo mk-noise >\&2/' "$work/
 sed -i 's/^_mailkey() {$/&\n  print -u2 mk-noise/' "$work/noisy/_mailkey"
 sed -i 's/^function __mailkey_parse$/&\n    echo mk-noise >\&2/' "$work/noisy/mailkey.fish"
 : >"$work/err"
-compl_dir=$work/noisy cands "mailkey fe" >/dev/null
+compl_dir=$work/noisy zsh_err=$work/err "${sh}_complete" "mailkey fe" >/dev/null 2>>"$work/err"
 grep -q mk-noise "$work/err" && ok "control: a completion that writes to standard error is caught" ||
 	bad "control: a completion that writes to standard error is caught"
 

@@ -13,7 +13,8 @@ shift 2
 zpty mk 'TERM=dumb zsh -f -i' || exit 2
 
 send() { zpty -w -n mk "$1"; }
-# Read until a line equal to $1 (the inner zsh's output); print the matches.
+# Read until a line with $1 in it (the inner zsh's output; what it echoes of
+# the typed commands never has it); print the matches.
 collect() {
   local line start=$SECONDS
   while (( SECONDS - start < 20 )); do
@@ -24,7 +25,7 @@ collect() {
     line=${line//$'\r'/}
     line=${line%$'\n'}
     case $line in
-      ($1) return 0 ;;
+      (*"$1"*) return 0 ;;
       (*'<<match>>'*) print -r -- "${line#*<<match>>}" ;;
     esac
   done
@@ -37,11 +38,15 @@ collect() {
 send "PS1='> '; unsetopt autolist listambiguous beep; fpath=(${(q)dir} \$fpath)"$'\n'
 send 'autoload -Uz compinit && compinit -u -D'$'\n'
 send 'compadd() { local -a __mk; if (( ${@[(I)-[OAD]*]} )); then builtin compadd "$@"; return; fi; builtin compadd -O __mk "$@"; (( $#__mk )) && print -rl -- "<<mat""ch>>"${^__mk} >/dev/tty; builtin compadd "$@"; }'$'\n'
+# Tab: complete-word, then a mark, so the rest is typed only after the
+# completion is over (typeahead can cut a completion short).
+send 'mk-tab() { zle complete-word; print -r -- "<<tab-""done>>" >/dev/tty; }; zle -N mk-tab; bindkey "^I" mk-tab'$'\n'
 send "exec 2>>${(q)err}; print '<<re''ady>>'"$'\n'
 collect '<<ready>>' || exit 1
 for l in "$@"; do
   print -r -- "== $l"
   send "$l"$'\t'
+  collect '<<tab-done>>' || exit 1
   # Kill the line (whatever the completion inserted) and mark the end.
   send $'\C-e\C-u'"print mk_''done"$'\n'
   collect mk_done || exit 1
