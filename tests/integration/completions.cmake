@@ -9,3 +9,5 @@ mk_script_test(completions_drift COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/c
 foreach(sh bash zsh fish)
   mk_script_test(completions_${sh} COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/completions/shells.sh ${sh} LABEL unit TIMEOUT 180)
 endforeach()
+#   completions_names: `mailkey accounts --names`, what they run
+mk_script_test(completions_names COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/completions/names.sh LABEL unit TIMEOUT 60)
