@@ -66,7 +66,7 @@ for page in man1/mailkey.1 man8/mailkey-daemon.8 man8/mailkey-gateway.8; do
 	check "prefix /usr: usr/share/man/$page" same "$work/usr/usr/share/man/$page" "$top/docs/${page#*/}"
 done
 check "prefix /usr: man finds and renders the installed mailkey(1)" \
-	sh -c "MANPATH='$work/usr/usr/share/man' MANWIDTH=80 man mailkey 2>/dev/null | grep -q 'accounts \[--json | --names\]'"
+	sh -c "LC_ALL=C MANPATH='$work/usr/usr/share/man' MANWIDTH=80 man mailkey 2>/dev/null | grep -q 'accounts \[--json | --names\]'"
 check "the components install no program (usr/bin, usr/libexec)" test ! -e "$work/usr/usr/bin" -a ! -e "$work/usr/usr/libexec"
 # bash-completion's on-demand loader finds the installed file (XDG_DATA_DIRS).
 check "prefix /usr: bash-completion loads mailkey's completion from the installed tree" \
