@@ -1,4 +1,5 @@
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,36 @@
 #include "cli/cmd_util.h"
 
 static const char help[] =
-	"usage: mailkey accounts [--json]\n\nList the configured accounts with provider, user "
-	"and mail servers.\n";
+	"usage: mailkey accounts [--json | --names]\n\nList the configured accounts with provider, user "
+	"and mail servers.\n\n"
+	"  --json   a JSON array of {account, provider, user, mech}\n"
+	"  --names  only the names, one a line (for shell completion): reads the configuration\n"
+	"           and nothing else, prints nothing when there are no accounts\n";
+
+/* --names: only the configuration is read (no store, no key_command), so a
+ * shell's completion can run it on every Tab. */
+static int names(struct mk_cli *cli)
+{
+	char *path = cli->config_path != NULL ? strdup(cli->config_path) : mk_config_default_path();
+	struct mk_config *cfg = NULL;
+	struct mk_error err;
+	int rc = 0;
+
+	mk_error_init(&err);
+	if (path == NULL) {
+		fprintf(stderr, "mailkey accounts: out of memory\n");
+		return EX_OSERR;
+	}
+	if (mk_config_load(path, NULL, &cfg, &err) != 0)
+		rc = mk_cli_fail(cli, "accounts", &err);
+	for (size_t i = 0; rc == 0 && i < mk_config_account_count(cfg); i++)
+		puts(mk_config_account_at(cfg, i)->name);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = EX_IOERR;
+	mk_config_free(&cfg);
+	free(path);
+	return rc;
+}
 
 static void server(const char *what, const struct mk_mail_endpoint *e)
 {
@@ -24,16 +53,22 @@ int mk_cmd_accounts(struct mk_cli *cli, int argc, char **argv)
 	struct mk_broker *b;
 	struct mk_error err;
 	json_t *arr;
+	bool only_names = false;
 
 	if (mk_cli_wants_help(argc, argv, help))
 		return 0;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") != 0) {
+		if (strcmp(argv[i], "--names") == 0)
+			only_names = true;
+		else if (strcmp(argv[i], "--json") == 0)
+			cli->json = true;
+		else {
 			fprintf(stderr, "mailkey accounts: unexpected '%s'\n%s", argv[i], help);
 			return EX_USAGE;
 		}
-		cli->json = true;
 	}
+	if (only_names)
+		return names(cli);
 	mk_error_init(&err);
 	if (mk_cli_broker(cli, &b, &err) != 0)
 		return mk_cli_fail(cli, "accounts", &err);

@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# Where `cmake --install` puts the Cyrus SASL plugin and the systemd files:
-# a fresh build tree of the source (tests off, only the plugin built),
-# installed with DESTDIR into a scratch directory for several prefixes.
+# Where `cmake --install` puts the Cyrus SASL plugin, the systemd files, the
+# shell completions and the man pages: a fresh build tree of the source
+# (tests off, only the plugin built; the completions and man components need
+# no program), installed by component with DESTDIR into a scratch directory
+# for several prefixes.
 #   /usr        -> libsasl2's own directory, usr/lib/x86_64-linux-gnu/sasl2
-#                  on Debian (pkg-config libsasl2's libdir + /sasl2), and
-#                  systemd's directories from its pkg-config file
-#   /usr/local  -> usr/local/lib/sasl2 and usr/local/lib/systemd/...
-#   MK_SASL_PLUGIN_DIR=/opt/sasl2 -> there
+#                  on Debian (pkg-config libsasl2's libdir + /sasl2),
+#                  systemd's and bash-completion's and fish's directories
+#                  from their pkg-config files, zsh's vendor-completions,
+#                  usr/share/man
+#   /usr/local  -> usr/local/lib/sasl2, usr/local/lib/systemd/...,
+#                  usr/local/share/{bash-completion/completions,
+#                  zsh/site-functions,fish/vendor_completions.d,man}
+#   MK_SASL_PLUGIN_DIR=/opt/sasl2, MK_*_COMPLETION_DIR -> there
+# Then `mailkey --version` and `mailkey-core --version` of the test's build
+# print "mailkey X.Y.Z", X.Y.Z being project()'s VERSION, and what mailkey
+# does when mailkey-core is missing.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 work=$(mktemp -d /tmp/mk-install.XXXXXX)
@@ -27,7 +36,9 @@ install_to() { # dest cmake-args...
 	cmake -S "$top" -B "$b" -DMK_TESTS=OFF -DMK_WERROR=OFF -DCMAKE_BUILD_TYPE=Release "$@" >"$work/configure.log" 2>&1 &&
 		cmake --build "$b" -j2 --target mailkey_cyrus >"$work/build.log" 2>&1 &&
 		DESTDIR=$dest cmake --install "$b" --component sasl-plugin >"$work/install.log" 2>&1 &&
-		DESTDIR=$dest cmake --install "$b" --component systemd >>"$work/install.log" 2>&1
+		DESTDIR=$dest cmake --install "$b" --component systemd >>"$work/install.log" 2>&1 &&
+		DESTDIR=$dest cmake --install "$b" --component completions >>"$work/install.log" 2>&1 &&
+		DESTDIR=$dest cmake --install "$b" --component man >>"$work/install.log" 2>&1
 }
 if ! install_to "$work/usr" -DCMAKE_INSTALL_PREFIX=/usr; then
 	tail -20 "$work/configure.log" "$work/build.log" "$work/install.log"
@@ -37,6 +48,30 @@ check "prefix /usr: the plugin is in libsasl2's directory ($sasl_dir)" test -f "
 check "prefix /usr: that is usr/lib/x86_64-linux-gnu/sasl2 on this Debian" \
 	test -f "$work/usr/usr/lib/x86_64-linux-gnu/sasl2/libmailkey-xoauth2.so"
 check "prefix /usr: nothing under usr/local" test ! -e "$work/usr/usr/local"
+bash_dir=$(pkg-config --variable=completionsdir bash-completion)
+fish_dir=$(pkg-config --variable=completionsdir fish)
+echo "# bash-completion loads from $bash_dir, fish from $fish_dir"
+same() { cmp -s "$1" "$2"; }
+check "prefix /usr: bash completion at $bash_dir/mailkey" same "$work/usr$bash_dir/mailkey" "$top/dist/completions/mailkey.bash"
+check "prefix /usr: that is usr/share/bash-completion/completions/mailkey" \
+	test -f "$work/usr/usr/share/bash-completion/completions/mailkey"
+check "prefix /usr: zsh completion at usr/share/zsh/vendor-completions/_mailkey" \
+	same "$work/usr/usr/share/zsh/vendor-completions/_mailkey" "$top/dist/completions/_mailkey"
+check "prefix /usr: Debian's zsh has that directory on \$fpath" \
+	zsh -fc '(( ${fpath[(I)/usr/share/zsh/vendor-completions]} ))'
+check "prefix /usr: fish completion at $fish_dir/mailkey.fish" same "$work/usr$fish_dir/mailkey.fish" "$top/dist/completions/mailkey.fish"
+check "prefix /usr: that is usr/share/fish/vendor_completions.d/mailkey.fish" \
+	test -f "$work/usr/usr/share/fish/vendor_completions.d/mailkey.fish"
+for page in man1/mailkey.1 man8/mailkey-daemon.8 man8/mailkey-gateway.8; do
+	check "prefix /usr: usr/share/man/$page" same "$work/usr/usr/share/man/$page" "$top/docs/${page#*/}"
+done
+check "prefix /usr: man finds and renders the installed mailkey(1)" \
+	sh -c "LC_ALL=C MANPATH='$work/usr/usr/share/man' MANWIDTH=80 man mailkey 2>/dev/null | grep -q 'accounts \[--json | --names\]'"
+check "the components install no program (usr/bin, usr/libexec)" test ! -e "$work/usr/usr/bin" -a ! -e "$work/usr/usr/libexec"
+# bash-completion's on-demand loader finds the installed file (XDG_DATA_DIRS).
+check "prefix /usr: bash-completion loads mailkey's completion from the installed tree" \
+	bash --norc --noprofile -c "source /usr/share/bash-completion/bash_completion; XDG_DATA_DIRS='$work/usr/usr/share'
+		__load_completion mailkey && complete -p mailkey | grep -q -- '-F _mailkey mailkey\$'"
 check "prefix /usr: the system unit is in $unit_dir" test -f "$work/usr$unit_dir/mailkey.service"
 check "prefix /usr: the user unit is in $user_dir" test -f "$work/usr$user_dir/mailkey.service"
 check "prefix /usr: the system unit runs /usr/bin/mailkey" \
@@ -55,8 +90,51 @@ check "prefix /usr/local: usr/local/lib/sasl2 (libsasl2 reads it only through SA
 check "prefix /usr/local: configure says where libsasl2 looks instead" grep -q "does not look" "$work/configure.log"
 check "prefix /usr/local: units in usr/local/lib/systemd" \
 	test -f "$work/local/usr/local/lib/systemd/system/mailkey.service" -a -f "$work/local/usr/local/lib/systemd/user/mailkey.service"
-install_to "$work/opt" -DCMAKE_INSTALL_PREFIX=/usr -DMK_SASL_PLUGIN_DIR=/opt/sasl2 || bad "install with MK_SASL_PLUGIN_DIR"
+check "prefix /usr/local: bash completion in usr/local/share/bash-completion/completions" \
+	test -f "$work/local/usr/local/share/bash-completion/completions/mailkey"
+check "prefix /usr/local: zsh completion in usr/local/share/zsh/site-functions (on Debian zsh's \$fpath)" \
+	test -f "$work/local/usr/local/share/zsh/site-functions/_mailkey"
+check "prefix /usr/local: fish completion in usr/local/share/fish/vendor_completions.d" \
+	test -f "$work/local/usr/local/share/fish/vendor_completions.d/mailkey.fish"
+check "prefix /usr/local: man pages in usr/local/share/man" \
+	test -f "$work/local/usr/local/share/man/man1/mailkey.1" -a -f "$work/local/usr/local/share/man/man8/mailkey-gateway.8"
+check "prefix /usr/local: nothing under usr/share" test ! -e "$work/local/usr/share"
+install_to "$work/opt" -DCMAKE_INSTALL_PREFIX=/usr -DMK_SASL_PLUGIN_DIR=/opt/sasl2 \
+	-DMK_BASH_COMPLETION_DIR=/opt/bash -DMK_ZSH_COMPLETION_DIR=/opt/zsh -DMK_FISH_COMPLETION_DIR=/opt/fish ||
+	bad "install with MK_SASL_PLUGIN_DIR and MK_*_COMPLETION_DIR"
 check "MK_SASL_PLUGIN_DIR=/opt/sasl2 puts it there" test -f "$work/opt/opt/sasl2/libmailkey-xoauth2.so"
+check "MK_{BASH,ZSH,FISH}_COMPLETION_DIR put them there" \
+	test -f "$work/opt/opt/bash/mailkey" -a -f "$work/opt/opt/zsh/_mailkey" -a -f "$work/opt/opt/fish/mailkey.fish"
+
+# --version, from the test's build (MK_BUILD_DIR).
+build=${MK_BUILD_DIR:-$top/build}
+version=$(sed -n 's/^project(mailkey VERSION \([0-9][0-9.]*\).*/\1/p' "$top/CMakeLists.txt")
+echo "# project() VERSION: ${version:-none}"
+check "CMakeLists.txt's project() has a VERSION X.Y.Z" grep -qxE '[0-9]+\.[0-9]+\.[0-9]+' <<<"$version"
+for prog in mailkey mailkey-core; do
+	out=$("$build/cli/$prog" --version 2>"$work/version.err")
+	rc=$?
+	check "$prog --version prints 'mailkey $version' (got '$out'), exits 0 (got $rc), nothing else" \
+		test "$out" = "mailkey $version" -a $rc = 0 -a ! -s "$work/version.err"
+done
+check "the man page's header names the same version" grep -q "^\.TH MAILKEY 1 .*\"mailkey $version\"" "$top/docs/mailkey.1"
+# mailkey alone (no mailkey-core beside it): the core compiled-in
+# (LIBEXECDIR/mailkey, the build's prefix) answers if installed there; if
+# not, exit 69 with a message that names mailkey-core and where it looked.
+mkdir -p "$work/alone"
+cp "$build/cli/mailkey" "$work/alone/"
+libexec=$(strings "$work/alone/mailkey" | sed -n 's|^\(/.*/libexec/mailkey\)$|\1|p' | head -1)
+echo "# mailkey looks for mailkey-core next to itself, then in ${libexec:-?}"
+out=$(env -u MAILKEY_CORE "$work/alone/mailkey" --version 2>&1)
+rc=$?
+if [ -n "$libexec" ] && [ -x "$libexec/mailkey-core" ]; then
+	check "without mailkey-core beside it, the installed $libexec/mailkey-core answers (got '$out', $rc)" \
+		sh -c "[ $rc = 0 ] && echo '$out' | grep -qx 'mailkey [0-9.]*'"
+else
+	check "without mailkey-core: exit 69 (got $rc)" test $rc = 69
+	check "without mailkey-core: the message names it and where it looked (got: $out)" \
+		grep -q "cannot find mailkey-core next to this program or in $libexec" <<<"$out"
+fi
 
 echo "$(basename "$0"): $pass passed, $failn failed"
 [ "$failn" -eq 0 ]
