@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 client_account gmail
 client_login gmail || { finish_clients; exit; }
-# (recipe, not recipe_to: recipe_to's subshell would not count the block as run)
+# (not recipe_to: its subshell would not count the block as run)
 umask 077
 recipe msmtprc >"$HOME/.msmtprc"
 recipe send >"$work/send.sh"
@@ -75,7 +75,7 @@ printf 'To: %s\nSubject: msmtp debug\n\nx\n' "$MK_USER2" | msmtp --debug "$MK_US
 rc=$?
 check "msmtp --debug sends (exit $rc)" test "$rc" = 0
 auth=$(sed -n 's/^--> AUTH OAUTHBEARER //p' "$work/debug.out" | tr -d '\r')
-check "--debug prints the AUTH line, whose base64 holds the token (as the recipe says)" \
+check "--debug prints the AUTH line, whose base64 holds the token (as the doc says)" \
 	sh -c "printf %s '$auth' | base64 -d | grep -qF 'auth=Bearer $tok'"
 check "the logfile holds neither the token nor its base64" \
 	sh -c "! grep -qF -e '$tok' -e '${auth:-none}' '$HOME/.msmtp.log'"
