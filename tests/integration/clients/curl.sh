@@ -6,7 +6,7 @@
 # recorded by a wrapper, and a curl blocked on a silent server is looked at
 # in /proc (cmdline, environ), next to `--oauth2-bearer "$tok"`, where it is.
 # Failures: a refused token (67), the grant gone (77). Leak: -v.
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091,SC2016,SC2154
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 client_account gmail
@@ -88,9 +88,11 @@ check "IMAP: -v prints the token in base64 in the AUTHENTICATE line" sh -c "prin
 gcurl -v "pop3s://localhost:$MK_POP3S_PORT/" >/dev/null 2>"$work/vp.err"
 b64=$(awk '/^< \+ *\r?$/ {a = 1; next} a && /^> / {print $2; exit}' "$work/vp.err" | tr -d '\r')
 check "POP3: -v prints the token in base64 after '+'" sh -c "printf %s '$b64' | base64 -d | grep -qF 'auth=Bearer $vtok'"
+gcurl -v --login-options AUTH=XOAUTH2 "pop3s://localhost:$MK_POP3S_PORT/" >"$work/x.out" 2>"$work/vx.err"
+check "--login-options AUTH=XOAUTH2: curl 7.88 still picks OAUTHBEARER (as the doc says; exit $?)" sh -c "grep -q '^> AUTH OAUTHBEARER' '$work/vx.err' && ! grep -q '^> AUTH XOAUTH2' '$work/vx.err' && grep -q '^< +OK Logged in' '$work/vx.err'"
 # (curl on PATH is also the test's own: count those with -K.)
 nargv=$(grep -lzx -- -K "$work"/spy/argv.* | wc -l)
-check "the spy saw every gcurl's curl ($nargv argvs, 15 runs)" test "$nargv" = 15
+check "the spy saw every gcurl's curl ($nargv argvs, 16 runs)" test "$nargv" = 16
 check "no curl's argv holds that token, nor any oauth2-bearer option" \
 	sh -c "! cat '$work'/spy/argv.* | tr '\0' '\n' | grep -qF -e '$vtok' -e 'oauth2-bearer'"
 

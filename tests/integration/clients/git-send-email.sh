@@ -5,7 +5,7 @@
 # checked), again after the token expired (a refresh counted); the grant gone
 # (git exits 77 with mailkey's message); sendemail.smtpAuth = XOAUTH2 failing
 # on Debian's Authen::SASL as the doc shows; -v redacts the token.
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091,SC2016,SC2154
 . "$(dirname "$0")/lib.sh"
 client_account gmail
 client_login gmail || { finish_clients; exit; }

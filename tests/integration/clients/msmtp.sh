@@ -4,7 +4,7 @@
 # msmtp as mutt's sendmail and as cron's, the same after the token expired
 # (a refresh counted), and its failures: server down (75), token refused
 # (77), grant gone (mailkey 77, msmtp 78). Where it leaks the token: --debug.
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091,SC2016,SC2154
 . "$(dirname "$0")/lib.sh"
 client_account gmail
 client_login gmail || { finish_clients; exit; }

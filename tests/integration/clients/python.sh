@@ -5,7 +5,7 @@
 # failures: the server down (75), the token revoked at the provider (the
 # script's --refresh retry gets invalid_grant: 77), the grant gone (77).
 # Leak: -d (smtplib's debug level) prints the AUTH line.
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091,SC2016,SC2154
 . "$(dirname "$0")/lib.sh"
 client_account gmail
 client_login gmail || { finish_clients; exit; }
