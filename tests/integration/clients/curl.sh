@@ -99,6 +99,7 @@ check "no curl's argv holds that token, nor any oauth2-bearer option" \
 # A curl blocked on a silent server, looked at in /proc while it runs.
 python3 "$here/curl_stall.py" >"$work/stall.port" &
 stall=$!
+trap 'kill "$stall" 2>/dev/null; daemon_cleanup; cleanup' EXIT
 wait_until 50 test -s "$work/stall.port"
 port=$(cat "$work/stall.port")
 tok=$(mailkey token gmail)
