@@ -97,6 +97,19 @@ rc=$?
 check "token refused by the server: msmtp exits 77 (got $rc)" test "$rc" = 77
 check "and says 'authentication failed (method OAUTHBEARER)'" grep -q 'authentication failed (method OAUTHBEARER)' "$work/refused.err"
 
+# mailkey cannot refresh for now (the token expired, the provider down):
+# mailkey exits 75, msmtp still 78.
+await_expiry gmail
+kill -TERM "$(op_pid)"
+wait_until 50 sh -c "! (exec 3<>/dev/tcp/127.0.0.1/$MK_OP_PORT) 2>/dev/null"
+mailkey token gmail >/dev/null 2>&1
+rc=$?
+check "provider down, token expired: mailkey token exits 75 (got $rc)" test "$rc" = 75
+printf 'Subject: never\n\nx\n' | msmtp "$MK_USER2" 2>"$work/later.err"
+rc=$?
+check "provider down: msmtp exits 78 all the same (got $rc)" test "$rc" = 78
+check "provider down: mailkey's line says the refresh failed" grep -q 'refreshing account gmail failed' "$work/later.err"
+
 # The grant gone (mailkey logout): mailkey exits 77, msmtp 78 with both lines.
 mailkey logout gmail >/dev/null 2>&1
 mailkey token gmail >/dev/null 2>&1
