@@ -57,7 +57,9 @@ for name in docs:
         fails.append("docs/clients/%s.md: a block is not closed" % name)
     if len(set(blocks)) != len(blocks):
         fails.append("docs/clients/%s.md: a recipe name is used twice" % name)
-    asked = set(re.findall(r"\brecipe(?:_to)? ([A-Za-z0-9_.-]+)", sh))
+    # Calls only: at a command's start, after $( <( | && ; — not in comments or messages.
+    code = "\n".join(l for l in sh.splitlines() if not l.lstrip().startswith("#"))
+    asked = set(re.findall(r"(?:^[ \t]*|\$\(|<\(|\|[ \t]*|&&[ \t]*|;[ \t]*)recipe(?:_to)? ([A-Za-z0-9_.-]+)", code, re.M))
     for b in blocks:
         if b not in asked:
             fails.append("docs/clients/%s.md: block %s is run by no test (tests/integration/clients/%s.sh)" % (name, b, name))

@@ -9,7 +9,7 @@
 # doc with the test's servers put in:
 #   imap.gmail.com smtp.gmail.com pop.gmail.com  -> localhost (the test
 #                                                   certificate's DNS name)
-#   993 143 465 587 995 110 (whole words)        -> the servers' ports
+#   993 143 465 587 995 110 (whole words, not after . or -)        -> the servers' ports
 #   you@gmail.com -> $MK_USER1 (alice), friend@example.org -> $MK_USER2 (bob)
 #   /home/you -> $HOME (a fresh directory of the test's)
 #   /etc/ssl/certs/ca-certificates.crt -> the test CA ($MK_CA_FILE)
@@ -64,7 +64,7 @@ if not m:
     sys.exit("%s has no block marked <!-- recipe: %s -->" % (doc, name))
 b = m.group(1)
 b = re.sub(r"\b(imap|smtp|pop)\.gmail\.com\b", "localhost", b)
-b = re.sub(r"(?<![\w.])(%s)\b" % "|".join(ports), lambda x: ports[x.group(1)], b)
+b = re.sub(r"(?<![\w.-])(%s)\b" % "|".join(ports), lambda x: ports[x.group(1)], b)
 b = b.replace("you@gmail.com", u1).replace("friend@example.org", u2)
 b = b.replace("/home/you", home).replace("/etc/ssl/certs/ca-certificates.crt", ca)
 sys.stdout.write(b)
@@ -72,8 +72,14 @@ PY
 }
 # recipe_to BLOCK FILE: the block into FILE (0600; directories made).
 recipe_to() {
+	local um rc
 	mkdir -p "$(dirname "$2")"
-	(umask 077 && recipe "$1" >"$2")
+	um=$(umask)
+	umask 077 # not a subshell: recipe records the block as used
+	recipe "$1" >"$2"
+	rc=$?
+	umask "$um"
+	return $rc
 }
 # expires_at [NAME]: the stored access token's expiry (Unix time).
 expires_at() {
