@@ -6,7 +6,8 @@
 # (composed with :compose, the body written by an $EDITOR script). After the
 # 20 s token has expired: a new aerc reads (the provider counts a refresh),
 # and the aerc still running since before the expiry sends again (it reruns
-# outgoing-cred-cmd). Also: a too open accounts.conf is refused; the
+# outgoing-cred-cmd); but when its IMAP connection drops, it retries with
+# the token of its start, refused for good. Also: a too open accounts.conf is refused; the
 # STARTTLS send (smtp+oauthbearer on 587) hangs; the trace log holds no token
 # and no command line does; what the person sees once the grant is gone.
 . "$(dirname "$0")/lib.sh"
@@ -137,7 +138,17 @@ check "nor a SASL string" test "$(auth_lines "$LOG" "$work/stls.log")" = 0
 mailkey logout gmail >/dev/null 2>&1
 ae_send a1 ae-send-gone nowait
 tui_wait a1 "exit status 77" 20
-check "the running aerc shows the command's exit status 77" grep -qF "exit status 77" "$work/a1.screen" || tui_show a1
+check "the running aerc shows the command's exit status 77" \
+	grep -qF "ReadCredentials(outgoing): failed to read password: exit status 77" "$work/a1.screen" || tui_show a1
+# a1's IMAP connection dropped (doveadm kick), its token long expired: aerc
+# 0.14 retries with the token source-cred-cmd gave it at start, for good
+# (mailkey has no token to give it now: the error would be exit status 77).
+doveadm -c "$work/srv/dovecot/dovecot.conf" kick "$MK_USER1" >"$work/kick.out" 2>&1
+check "doveadm kicks a1's IMAP session" grep -qF "$MK_USER1" "$work/kick.out"
+tui_wait a1 "OAUTHBEARER authentication error (invalid_token): reconnect in" 30
+check "a1 cannot log in again: its old token is refused" \
+	grep -qF "gmail: OAUTHBEARER authentication error (invalid_token): reconnect in" "$work/a1.screen" || tui_show a1
+
 ae_quit a1
 tui_start ag "$AERC"
 rc=$(tui_exit ag 30)
