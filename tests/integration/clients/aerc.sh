@@ -5,11 +5,12 @@
 # message's subject in the list, its body in the viewer) and sends over SMTPS
 # (composed with :compose, the body written by an $EDITOR script). After the
 # 20 s token has expired: a new aerc reads (the provider counts a refresh),
-# and the aerc still running since before the expiry sends again (it reruns
-# outgoing-cred-cmd); but when its IMAP connection drops, it retries with
-# the token of its start, refused for good. Also: a too open accounts.conf is refused; the
-# STARTTLS send (smtp+oauthbearer on 587) hangs; the trace log holds no token
-# and no command line does; what the person sees once the grant is gone.
+# and the aerc running since before the expiry sends again (it reruns
+# outgoing-cred-cmd); but when its IMAP connection drops, it retries with the
+# token of its start, refused for good. Also: a too open accounts.conf is
+# refused; the STARTTLS send (smtp+oauthbearer on 587) hangs; XOAUTH2
+# (imaps+xoauth2, smtps+xoauth2) reads and sends; the trace log holds no
+# token, no command line does; what the person sees once the grant is gone.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tui_lib"
 client_account
@@ -104,6 +105,21 @@ tui_wait st "Connected" 30
 ae_send st ae-starttls nowait
 t_stls=$(date +%s)
 
+# XOAUTH2 (the URL schemes imaps+xoauth2, smtps+xoauth2): read and send.
+mkdir -p "$work/xo/aerc"
+sed -e 's/^source = imaps+oauthbearer:/source = imaps+xoauth2:/' -e 's/^outgoing = smtps+oauthbearer:/outgoing = smtps+xoauth2:/' \
+	"$conf/accounts.conf" >"$work/xo/aerc/accounts.conf"
+chmod 600 "$work/xo/aerc/accounts.conf"
+cp "$conf/aerc.conf" "$work/xo/aerc/"
+sed -i "s|^log-file = .*|log-file = $work/xo.log|" "$work/xo/aerc/aerc.conf"
+tui_start xo "XDG_CONFIG_HOME=$work/xo $AERC"
+tui_wait xo ae-read-1 45
+check "xoauth2: the message list shows ae-read-1" grep -qF ae-read-1 "$work/xo.screen" || tui_show xo
+check "xoauth2: Dovecot saw an XOAUTH2 IMAP login" grep -q "imap-login: Info: Login: user=<$MK_USER1>, method=XOAUTH2" "$MK_DOVECOT_LOG"
+ae_send xo ae-xoauth2
+check "xoauth2: Postfix saw an XOAUTH2 login" grep -q "sasl_method=XOAUTH2, sasl_username=$MK_USER1" "$MK_POSTFIX_LOG"
+ae_quit xo
+
 # Round 2, after the expiry: a new aerc reads; the old one sends.
 await_expiry
 r0=$(refreshes)
@@ -132,7 +148,7 @@ tx kill-session -t st
 check "aerc's log is written at trace level" grep -q '^TRACE ' "$LOG"
 neither() { not_in "$1" "$3" && not_in "$2" "$3"; }
 check "the log holds neither token" neither "$tok1" "$tok2" "$LOG"
-check "nor a SASL string" test "$(auth_lines "$LOG" "$work/stls.log")" = 0
+check "nor a SASL string" test "$(auth_lines "$LOG" "$work/stls.log" "$work/xo.log")" = 0
 
 # The grant gone: aerc (still running) cannot send, a new one will not start.
 mailkey logout gmail >/dev/null 2>&1
@@ -154,4 +170,5 @@ tui_start ag "$AERC"
 rc=$(tui_exit ag 30)
 check "a new aerc stops at once (exit $rc) and names the failing command's status" \
 	sh -c "test '$rc' = 1 && grep -qF 'Failed to load config: Invalid source credentials for gmail: failed to read password: exit status 77' '$work/ag.err'"
+check "(mailkey's own message is not shown)" sh -c "! grep -q 'mailkey login' '$work/ag.err'"
 finish_clients
