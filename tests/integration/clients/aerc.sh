@@ -11,6 +11,7 @@
 # refused; the STARTTLS send (smtp+oauthbearer on 587) hangs; XOAUTH2
 # (imaps+xoauth2, smtps+xoauth2) reads and sends; the trace log holds no
 # token, no command line does; what the person sees once the grant is gone.
+# shellcheck disable=SC1091,SC2154,SC2016,SC2119 # lib.sh sets work, failn, ...
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tui_lib"
 client_account

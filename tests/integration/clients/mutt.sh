@@ -6,6 +6,7 @@
 # the provider counts a refresh. Where the debug log writes the SASL string
 # (levels 1, 2, 4, 5), that the token is on no command line or screen, and
 # what the person sees once the grant is gone.
+# shellcheck disable=SC1091,SC2154,SC2016,SC2119 # lib.sh sets work, failn, ...
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tui_lib"
 client_account
