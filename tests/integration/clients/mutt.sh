@@ -66,7 +66,8 @@ keep_log() {
 	rm -f "$HOME"/.muttdebug*
 }
 
-# Round 1: send (debug levels 1 and 2), XOAUTH2, read (debug level 4).
+# Round 1: send (debug levels 1 and 2), XOAUTH2, read (debug level 4),
+# read with XOAUTH2.
 sent_ok mu-send-1 "-d 1" "send 1 (-d 1)"
 keep_log mu-d1
 check "debug level 1: the log exists, without the SASL string ($(auth_lines "$work"/mu-d1.log))" \
@@ -82,6 +83,9 @@ mu_read mu-read-1 mu1 "-d 4"
 keep_log mu-r4
 check "debug level 4: IMAP logged in, the SASL string not written" \
 	sh -c "grep -q 'Authenticating (OAUTHBEARER)' '$work'/mu-r4.log* && test $(auth_lines "$work"/mu-r4.log*) = 0"
+x0=$(grep -c "imap-login: Info: Login: user=<$MK_USER1>, method=XOAUTH2" "$MK_DOVECOT_LOG")
+mu_read mu-read-x mux "-e 'set imap_authenticators=xoauth2'"
+check "Dovecot saw the XOAUTH2 IMAP login" test "$(grep -c "imap-login: Info: Login: user=<$MK_USER1>, method=XOAUTH2" "$MK_DOVECOT_LOG")" -gt "$x0"
 
 # Round 2, after the token has expired: read (debug level 5), send.
 await_expiry

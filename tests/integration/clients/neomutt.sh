@@ -58,7 +58,8 @@ nm_read() {
 	check "$n: neomutt quits (exit $rc)" test "$rc" = 0
 }
 
-# Round 1: send (debug levels 1 and 2), XOAUTH2, read (debug level 4).
+# Round 1: send (debug levels 1 and 2), XOAUTH2, read (debug level 4),
+# read with XOAUTH2.
 sent_ok nm-send-1 "-d 1 -l $work/nm-d1.log" "send 1 (-d 1)"
 check "debug level 1: the log exists, without the SASL string ($(auth_lines "$work"/nm-d1.log*))" \
 	sh -c "ls '$work'/nm-d1.log* >/dev/null 2>&1 && test $(auth_lines "$work"/nm-d1.log*) = 0"
@@ -71,6 +72,9 @@ check "Postfix saw the XOAUTH2 login" test "$(grep -c "sasl_method=XOAUTH2, sasl
 nm_read nm-read-1 nm1 "-d 4 -l $work/nm-r4.log"
 check "debug level 4: IMAP logged in, the SASL string not written" \
 	sh -c "grep -q 'Authenticating (OAUTHBEARER)' '$work'/nm-r4.log* && test $(auth_lines "$work"/nm-r4.log*) = 0"
+x0=$(grep -c "imap-login: Info: Login: user=<$MK_USER1>, method=XOAUTH2" "$MK_DOVECOT_LOG")
+nm_read nm-read-x nmx "-e 'set imap_authenticators=xoauth2'"
+check "Dovecot saw the XOAUTH2 IMAP login" test "$(grep -c "imap-login: Info: Login: user=<$MK_USER1>, method=XOAUTH2" "$MK_DOVECOT_LOG")" -gt "$x0"
 
 # Round 2, after the token has expired: read (debug level 5), send.
 await_expiry
