@@ -27,7 +27,7 @@ b64() { printf %s "$1" | base64 -w0; }
 not_in() { ! grep -qF -- "$1" "$2"; }
 
 # --- the plugin, as saslpluginviewer shows it
-# (recipe in this shell, not in $(...): it records the blocks asked for)
+# (the blocks are taken here, not in $(...): lib.sh records what was asked for)
 recipe check-plugin >"$work/check-plugin.sh"
 recipe run >"$work/run.sh"
 SASL_PATH=$plugins bash "$work/check-plugin.sh" >"$work/viewer.out" 2>&1
