@@ -7,7 +7,7 @@
 # token expired the next one (the gateway refreshed, fetchmail's password is
 # the same). Its -v trace hides the password; the doc's failures: a revoked
 # app password (exit 3) and no gateway (exit 2).
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091,SC2154,SC2016
 . "$(dirname "$0")/lib.sh"
 # The gateway, as tests/integration/gateway/lib.sh starts it (not sourced:
 # it sources daemon/lib.sh again).

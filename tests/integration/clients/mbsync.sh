@@ -8,7 +8,7 @@
 # one with a refreshed token. Without a grant PassCmd exits 77. The leaks:
 # -D prints the AUTHENTICATE line, and a refused login (a wrong User) prints
 # it with the live token in its base64.
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091,SC2154,SC2016
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sync_plugin.bash"
 client_account

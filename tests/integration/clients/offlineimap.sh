@@ -8,7 +8,7 @@
 # mailkey's exit status 77 in its traceback; `-d imap` prints the token; a
 # long-running OfflineIMAP (autorefresh) keeps its first token and fails
 # once it has expired.
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091,SC2154,SC2016
 . "$(dirname "$0")/lib.sh"
 client_account
 client_login || { finish_clients; exit; }

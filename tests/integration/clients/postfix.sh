@@ -9,7 +9,7 @@
 # refreshed, no token in main.cf or the log. Without the plugin: deferred,
 # "No worthy mechs found"; the fix (the plugin, reload, postqueue -f)
 # delivers it. Lighter than postfix_relay (docs/postfix.md's whole story).
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091,SC2154,SC2016
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sync_plugin.bash"
 rl=$work/srv/relay

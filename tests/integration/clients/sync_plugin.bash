@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154
 # Sourced after lib.sh by the client tests whose program loads mailkey's
 # Cyrus SASL plugin through libsasl2 (mbsync.sh, postfix.sh). Not a test
 # itself (clients.cmake registers *.sh only).
