@@ -25,7 +25,7 @@ check "the plugin is in libsasl2's directory ($plugin)" test "$plugin" = "$(pkg-
 . "$work/srv/env"
 export MAILKEY_CONFIG=$work/config MAILKEY_STATE_DIR=$work/state HOME=$work/home
 unset SASL_PATH
-mkdir -m 700 -p "$HOME"
+mkdir -m 700 -p "$HOME" "$HOME/Mail"
 printf '[account t]\nprovider = generic\nissuer = %s\nuser = %s\nclient_id = %s\ncafile = %s\nimap = localhost:%s\npop3 = localhost:%s\nsmtp = localhost:%s\nsmtp_tls = starttls\n' \
 	"$MK_OP_ISSUER" "$MK_USER1" "$MK_CLIENT_ID" "$MK_CA_FILE" "$MK_IMAPS_PORT" "$MK_POP3S_PORT" "$MK_SMTP_PORT" >"$MAILKEY_CONFIG"
 "$top/tests/servers/get-token" "$work/srv" --user "$MK_USER1" --client "$MK_CLIENT_ID" >"$work/grant.json" 2>"$work/grant.err"
