@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The systemd files of dist/systemd, as configured into the build: both units
 # pass `systemd-analyze verify` (system and --user) with nothing said about
-# them, the system unit's offline security exposure stays low, and the
+# them, the system unit's offline security exposure stays low, both stop
+# restarting on the exits a restart cannot fix (64, 66, 78: the built daemon
+# is run into each), the unit's directory modes are tmpfiles.d's, and the
 # sysusers.d and tmpfiles.d snippets make the mailkey user and its
 # directories in a scratch root, and the built daemon speaks sd_notify as
 # Type=notify needs. systemd-analyze verify exits 0 even for
@@ -33,6 +35,44 @@ done
 check "the system unit runs the daemon in system mode" grep -q '^ExecStart=.* daemon --system$' "$work/system/mailkey.service"
 check "the system unit is Type=notify" grep -q '^Type=notify$' "$work/system/mailkey.service"
 check "the system unit runs as the mailkey user" grep -q '^User=mailkey$' "$work/system/mailkey.service"
+
+# Restarts: exits that only the admin can fix stop the service (64 usage,
+# 66 no config file, 78 config error) instead of a restart every 5 s.
+for kind in system user; do
+	check "the $kind unit: RestartPreventExitStatus=64 66 78" \
+		grep -qx 'RestartPreventExitStatus=64 66 78' "$work/$kind/mailkey.service"
+done
+# The directories: the unit's modes are tmpfiles.d's (a different
+# ConfigurationDirectoryMode= makes systemd warn at every start), and
+# StateDirectory= alone makes /var/lib/mailkey writable (no ReadWritePaths=).
+tmpfiles=$top/dist/systemd/tmpfiles.d/mailkey.conf
+unit_key() { sed -n "s/^$1=//p" "$work/system/mailkey.service"; }
+tmp_mode() { awk -v p="$1" '$1 == "d" && $2 == p { print $3 }' "$tmpfiles"; }
+check "ConfigurationDirectory=mailkey, ConfigurationDirectoryMode=0750" \
+	test "$(unit_key ConfigurationDirectory) $(unit_key ConfigurationDirectoryMode)" = "mailkey 0750"
+check "tmpfiles.d makes /etc/mailkey with the unit's mode ($(tmp_mode /etc/mailkey))" \
+	test "$(tmp_mode /etc/mailkey)" = "$(unit_key ConfigurationDirectoryMode)"
+check "tmpfiles.d makes /var/lib/mailkey with StateDirectoryMode= ($(tmp_mode /var/lib/mailkey))" \
+	test "$(tmp_mode /var/lib/mailkey)" = "$(unit_key StateDirectoryMode)" -a "$(unit_key StateDirectory)" = mailkey
+check "the system unit has no ReadWritePaths= (StateDirectory= is writable under ProtectSystem=strict)" \
+	sh -c "! grep -q '^ReadWritePaths=' '$work/system/mailkey.service' && grep -qx 'ProtectSystem=strict' '$work/system/mailkey.service'"
+# The built daemon really exits with those codes, and each is in the list.
+prevent=" $(unit_key RestartPreventExitStatus) "
+daemon_rc() { # want label args...
+	local want=$1 label=$2 rc
+	shift 2
+	timeout 10 "$build/cli/mailkey" --state-dir "$work/rc-state" "$@" >"$work/rc.out" 2>&1 </dev/null
+	rc=$?
+	check "the daemon exits $want for $label (got $rc: $(head -c 200 "$work/rc.out"))" test "$rc" = "$want"
+	check "exit $want is in RestartPreventExitStatus" test "${prevent#* $want }" != "$prevent"
+}
+printf '[account gmail]\nprovider = google\nuser = you@gmail.com\nclient_id = x\nbogus_key = 1\n' >"$work/bad.conf"
+: >"$work/empty0.conf"
+daemon_rc 66 "a missing config file" --config "$work/none.conf" daemon --socket "$work/rc/socket"
+daemon_rc 78 "an unknown key in the config" --config "$work/bad.conf" daemon --socket "$work/rc/socket"
+daemon_rc 64 "an unknown option" --config "$work/none.conf" daemon --bogus
+daemon_rc 64 "an unknown --allow-group" --config "$work/empty0.conf" daemon --socket "$work/rc/socket" \
+	--allow-group no-such-group-mk
 
 verify() { # label file [--user]
 	local out rc
