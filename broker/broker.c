@@ -227,8 +227,8 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 	if (found < 0)
 		return -1;
 	if (found == 1)
-		return mk_error_set(err, MK_ERR_CONSENT,
-				    "account %s has no tokens yet: run `%s login %s`", name, mk_hint_cmd(), name);
+		return mk_error_set(err, MK_ERR_CONSENT, "account %s has no tokens yet: run `%s login %s`",
+				    name, mk_hint_cmd(), name);
 	if (cur.needs_consent) {
 		mk_error_set(err, MK_ERR_CONSENT, "account %s needs a new login (%s)", name,
 			     cur.last_error ? cur.last_error : "the grant was revoked or expired");
@@ -283,8 +283,8 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 		goto unlock;
 	}
 	if (cur.needs_consent) {
-		mk_error_set(err, MK_ERR_CONSENT, "account %s needs a new login: run `%s login %s`",
-			     name, mk_hint_cmd(), name);
+		mk_error_set(err, MK_ERR_CONSENT, "account %s needs a new login: run `%s login %s`", name,
+			     mk_hint_cmd(), name);
 		goto unlock;
 	}
 	if (usable(&cur, a, force_refresh, seen) || (!force_refresh && usable(&cur, a, false, NULL))) {
@@ -303,12 +303,11 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 		mk_store_unlock(b->store, &lock);
 		if (!force_refresh)
 			goto hand_out;
-		mk_error_set(
-			err, MK_ERR_TEMP,
-			"account %s has no refresh token to get another, and the current one is valid "
-			"for %lld s more (if servers keep refusing it, it was revoked: run `%s login "
-			"%s`)",
-			name, (long long)(cur.expires_at - (int64_t)time(NULL)), mk_hint_cmd(), name);
+		mk_error_set(err, MK_ERR_TEMP,
+			     "account %s has no refresh token to get another, and the current one is valid "
+			     "for %lld s more (if servers keep refusing it, it was revoked: run `%s login "
+			     "%s`)",
+			     name, (long long)(cur.expires_at - (int64_t)time(NULL)), mk_hint_cmd(), name);
 		goto out;
 	}
 	op.acct = a;

@@ -498,7 +498,8 @@ int mk_cmd_queue(struct mk_cli *cli, int argc, char **argv)
 			only = argv[i];
 		} else if (i == 1) {
 			fprintf(stderr,
-				"mailkey queue: unknown subcommand '%s' (the one there is: run); `mailkey queue "
+				"mailkey queue: unknown subcommand '%s' (the one there is: run); `mailkey "
+				"queue "
 				"--help` shows the usage\n",
 				argv[i]);
 			return EX_USAGE;

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "broker/daemon/proto.h"
-#include "common/error.h"
 #include "common/buf.h"
+#include "common/error.h"
 #include "common/secret.h"
 #include "common/str.h"
 

@@ -606,11 +606,14 @@ static void finish_account(struct parse *p, struct acct_state *st)
 		int rd = 0;
 		mk_buf_init_secret(&b, MK_SECRET_FILE_MAX);
 		if (stat(st->client_secret_file, &sb) == 0 && (sb.st_mode & 077) != 0)
-			problem(p, st->secret_file_line, "%s is readable by its group or other users: chmod 600 it",
-				st->client_secret_file);
-		else if ((rd = mk_fs_read_file(st->client_secret_file, &b, &e)) != 0 && e.cls == MK_ERR_NOINPUT)
 			problem(p, st->secret_file_line,
-				"client_secret_file: %s: put the OAuth client's secret in that file and chmod "
+				"%s is readable by its group or other users: chmod 600 it",
+				st->client_secret_file);
+		else if ((rd = mk_fs_read_file(st->client_secret_file, &b, &e)) != 0 &&
+			 e.cls == MK_ERR_NOINPUT)
+			problem(p, st->secret_file_line,
+				"client_secret_file: %s: put the OAuth client's secret in that file and "
+				"chmod "
 				"600 it, or remove the client_secret_file line if the client is public",
 				e.msg);
 		else if (rd != 0)

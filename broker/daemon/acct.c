@@ -376,8 +376,8 @@ static void consent_msg(const struct dacct *ac, char *buf, size_t size)
 	struct mk_error e;
 
 	if (!ac->found)
-		mk_error_set(&e, MK_ERR_CONSENT, "account %s has no tokens yet: run `%s login %s`",
-			     ac->name, mk_hint_cmd(), ac->name);
+		mk_error_set(&e, MK_ERR_CONSENT, "account %s has no tokens yet: run `%s login %s`", ac->name,
+			     mk_hint_cmd(), ac->name);
 	else
 		mk_error_set(&e, MK_ERR_CONSENT, "account %s needs a new login (%s): run `%s login %s`",
 			     ac->name,

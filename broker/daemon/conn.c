@@ -14,8 +14,8 @@
 
 #include "broker/daemon/daemon-private.h"
 #include "broker/daemon/relay.h"
-#include "common/error.h"
 #include "common/base64.h"
+#include "common/error.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "sasl-helper/mech.h"
@@ -326,8 +326,8 @@ void mk_d_answer_err(struct mk_daemon *d, struct dconn *c, struct dacct *ac, int
 			 "status %s` says why)",
 			 ac->name, mk_hint_cmd(), ac->name);
 	else
-		snprintf(buf, sizeof(buf), "mailkey: account %s: %.700s (see `%s status %s`)", ac->name,
-			 msg, mk_hint_cmd(), ac->name);
+		snprintf(buf, sizeof(buf), "mailkey: account %s: %.700s (see `%s status %s`)", ac->name, msg,
+			 mk_hint_cmd(), ac->name);
 	sockmap(c, "TEMP", buf);
 }
 

@@ -187,8 +187,7 @@ int mk_proto_parse_request(const char *line, size_t len, struct mk_proto_req *r,
 extra:
 	return mk_error_set(err, MK_ERR_USAGE,
 			    "malformed `%.*s` request: unexpected argument (" MK_DOCDIR "/protocol.md)",
-			    (int)wn[1],
-			    w[1]);
+			    (int)wn[1], w[1]);
 }
 
 int mk_proto_format_ok(struct mk_buf *out, const char *payload)

@@ -5,8 +5,8 @@
 #include <strings.h>
 
 #include "broker/oauth/http.h"
-#include "common/error.h"
 #include "common/base64.h"
+#include "common/error.h"
 #include "common/log.h"
 #include "common/secret.h"
 

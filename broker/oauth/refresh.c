@@ -18,8 +18,8 @@ int mk_oauth_refresh(const struct mk_oauth_params *p, const struct mk_tokens *cu
 	memset(r, 0, sizeof(*r));
 	if (cur->refresh_token == NULL)
 		return mk_error_set(err, MK_ERR_CONSENT,
-				    "no refresh token is stored for account %s: run `%s login %s`",
-				    a->name, mk_hint_cmd(), a->name);
+				    "no refresh token is stored for account %s: run `%s login %s`", a->name,
+				    mk_hint_cmd(), a->name);
 	if (endpoint == NULL)
 		return mk_error_set(err, MK_ERR_CONFIG, "account %s has no token endpoint", a->name);
 	mk_buf_init_secret(&form, 64 * 1024);

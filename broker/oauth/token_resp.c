@@ -182,7 +182,8 @@ int mk_token_resp_parse(long status, const char *body, size_t len, int64_t now, 
 		if (hint != NULL) {
 			char h[512];
 			size_t n = strlen(err->msg);
-			snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", mk_hint_subst(h, sizeof(h), hint));
+			snprintf(err->msg + n, sizeof(err->msg) - n, ": %s",
+				 mk_hint_subst(h, sizeof(h), hint));
 		}
 		goto out;
 	}

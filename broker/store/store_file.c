@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "broker/store/store_impl.h"
-#include "common/error.h"
 #include "common/buf.h"
+#include "common/error.h"
 #include "common/fsutil.h"
 #include "common/secret.h"
 
@@ -350,7 +350,8 @@ int mk_file_store_load_key(struct mk_file_store *fs, bool create, struct mk_erro
 		goto out;
 	}
 	if (stat(fs->key_path, &st) == 0 && (st.st_mode & 077) != 0) {
-		mk_error_set(err, MK_ERR_DATA, "key file %s is readable by its group or other users: chmod 600 it",
+		mk_error_set(err, MK_ERR_DATA,
+			     "key file %s is readable by its group or other users: chmod 600 it",
 			     fs->key_path);
 		goto out;
 	}

@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 
 #include "broker/store/store_impl.h"
-#include "common/error.h"
 #include "common/buf.h"
+#include "common/error.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 

@@ -261,17 +261,20 @@ static void test_hint_cmd_both_modes(void **state)
 	assert_string_equal(err.msg, "account lab has no tokens yet: run `sudo mailkey --system login lab`");
 	mk_error_set(&err, MK_ERR_CONSENT, "the grant is no longer valid: run `mailkey login` again");
 	mk_error_login_hint(&err, "lab");
-	assert_string_equal(err.msg, "the grant is no longer valid: run `sudo mailkey --system login lab` again");
+	assert_string_equal(err.msg,
+			    "the grant is no longer valid: run `sudo mailkey --system login lab` again");
 	mk_error_set(&err, MK_ERR_CONSENT, "revoked: run `sudo mailkey --system login ACCOUNT` again");
 	mk_error_login_hint(&err, "lab");
 	assert_string_equal(err.msg, "revoked: run `sudo mailkey --system login lab` again");
 	/* a system-form hint counts as the hint: not added twice */
-	mk_error_set(&err, MK_ERR_CONSENT, "account lab needs a new login: run `sudo mailkey --system login lab`");
+	mk_error_set(&err, MK_ERR_CONSENT,
+		     "account lab needs a new login: run `sudo mailkey --system login lab`");
 	mk_error_login_hint(&err, "lab");
 	assert_string_equal(err.msg, "account lab needs a new login: run `sudo mailkey --system login lab`");
 	/* said once, the last kept */
 	snprintf(buf, sizeof(buf),
-		 "refresh failed (run `sudo mailkey --system login lab`): run `sudo mailkey --system login lab`");
+		 "refresh failed (run `sudo mailkey --system login lab`): run `sudo mailkey --system login "
+		 "lab`");
 	mk_error_hint_once(buf);
 	assert_string_equal(buf, "refresh failed: run `sudo mailkey --system login lab`");
 	mk_hint_set_system(false);
