@@ -225,6 +225,13 @@ static int sock_listen(struct mk_daemon *d, struct mk_error *err)
 		int e = errno;
 		close(fd);
 		unlink(d->socket_path);
+		if (e == EPERM && d->has_group)
+			return mk_error_set(
+				err, MK_ERR_IO,
+				"cannot give %s to group %s: %s: the daemon's user must be in group %s: "
+				"for the system service, add SupplementaryGroups=%s with `systemctl edit "
+				"mailkey` (see " MK_DOCDIR "/postfix.md), or add the user to the group",
+				d->socket_path, d->group_name, strerror(e), d->group_name, d->group_name);
 		return mk_error_errno(err, MK_ERR_IO, e, "cannot set up %s", d->socket_path);
 	}
 	d->lfd = fd;

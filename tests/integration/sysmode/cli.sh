@@ -36,6 +36,7 @@ mkdir -m 700 "$work/state"
 chown nobody:"$nobody_group" "$work/state"
 run add "$MK" --system -v --config "$work/config" --state-dir "$work/state" app-password add work scanner
 check "app-password add as root with --system exits 0 (got $rc: $(head -c 300 "$work/add.err"))" test $rc = 0
+check "the revoke hint names the system form" has add '(`sudo mailkey --system app-password revoke work scanner` removes it)'
 check "-v says it runs as the directory's owner ($(head -c 300 "$work/add.err"))" has add "running as nobody"
 check "the app-passwords file belongs to nobody ($(stat -c %U:%G "$work/state/app-passwords" 2>&1))" \
 	test "$(stat -c %U:%G "$work/state/app-passwords" 2>/dev/null)" = "nobody:$nobody_group"
@@ -71,6 +72,34 @@ run tok2 "$MK" --config "$work/config" --state-dir "$work/state3" token work
 check "token without a login in user mode exits 77 (got $rc)" test $rc = 77
 check "it says to run mailkey login work ($(cat "$work/tok2.err"))" has tok2 'run `mailkey login work`'
 check "and nothing of sudo" test "$(grep -c sudo "$work/tok2.err")" = 0
+# The daemon started as root in system mode runs as the state directory's
+# owner, and the socketmap's text (what Postfix logs) names the system form.
+mkdir -m 700 "$work/run"
+chown nobody:"$nobody_group" "$work/run"
+"$MK" --system -v --config "$work/config" --state-dir "$work/state" daemon --socket "$work/run/socket" \
+	>"$work/daemon.out" 2>"$work/daemon.err" &
+dpid=$!
+for _ in $(seq 100); do [ -S "$work/run/socket" ] && break; sleep 0.1; done
+check "the daemon listens ($(head -c 300 "$work/daemon.err"))" test -S "$work/run/socket"
+check "its process runs as nobody ($(ps -o user= -p $dpid 2>&1))" test "$(ps -o user= -p $dpid 2>/dev/null | tr -d ' ')" = nobody
+check "its socket belongs to nobody" test "$(stat -c %U "$work/run/socket" 2>/dev/null)" = nobody
+req="work anykey"
+/usr/bin/python3 "$top/tests/integration/daemon/ask.py" --timeout 5 --raw "$work/run/socket" \
+	"$(printf '%d:%s,' ${#req} "$req" | xxd -p | tr -d '\n')" >"$work/sm.out" 2>&1
+check "the socketmap answer for an account without a login is TEMP naming sudo mailkey --system login work ($(head -c 300 "$work/sm.out"))" \
+	grep -qF 'TEMP mailkey: account work needs a new login: run `sudo mailkey --system login work` (`sudo mailkey --system status work` says why' "$work/sm.out"
+kill -TERM $dpid 2>/dev/null
+wait $dpid 2>/dev/null
+
+# A socket group the daemon's user is not in: the fatal error names the fix.
+mkdir -m 700 "$work/run2"
+chown nobody:"$nobody_group" "$work/run2"
+run grpd timeout 20 "$MK" --system --config "$work/config" --state-dir "$work/state" daemon \
+	--socket "$work/run2/socket" --allow-group root
+check "a daemon that cannot give its socket to the group exits 74 (got $rc)" test $rc = 74
+check "and names SupplementaryGroups and systemctl edit ($(head -c 400 "$work/grpd.err"))" \
+	has grpd "to group root: Operation not permitted: the daemon's user must be in group root: for the system service, add SupplementaryGroups=root with \`systemctl edit mailkey\`"
+
 # login --manual with nothing pasted: 66 (no input), naming the account.
 run man "$MK" --system --config "$work/config" --state-dir "$work/state3" login work --manual </dev/null
 check "login --manual with nothing pasted exits 66 (got $rc)" test $rc = 66
