@@ -211,8 +211,10 @@ int mk_cmd_gateway(struct mk_cli *cli, int argc, char **argv)
 		return EX_USAGE;
 	}
 	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--system") == 0)
+		if (strcmp(argv[i], "--system") == 0) {
 			cli->system = true;
+			mk_hint_set_system(true);
+		}
 	if (paths(cli, &config, &state) != 0) {
 		rc = EX_OSERR;
 		goto out;
