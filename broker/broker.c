@@ -14,6 +14,7 @@
 #include "broker/oauth/oauth.h"
 #include "broker/policy.h"
 #include "broker/store/store.h"
+#include "common/error.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "common/sighold.h"
@@ -196,9 +197,9 @@ static int ask_daemon(const struct mk_broker *b, const char *name, bool force_re
 	if (rc == 0 && **token_r == '\0') {
 		mk_secret_clear_str(token_r);
 		return mk_error_set(err, MK_ERR_TEMP,
-				    "the mailkey daemon sent an empty token for account %s: check `mailkey "
+				    "the mailkey daemon sent an empty token for account %s: check `%s "
 				    "status`, or try again later",
-				    name);
+				    name, mk_hint_cmd());
 	}
 	if (rc == 0)
 		mk_log_register_secret(*token_r);
@@ -226,8 +227,8 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 	if (found < 0)
 		return -1;
 	if (found == 1)
-		return mk_error_set(err, MK_ERR_CONSENT,
-				    "account %s has no tokens yet: run `mailkey login %s`", name, name);
+		return mk_error_set(err, MK_ERR_CONSENT, "account %s has no tokens yet: run `%s login %s`",
+				    name, mk_hint_cmd(), name);
 	if (cur.needs_consent) {
 		mk_error_set(err, MK_ERR_CONSENT, "account %s needs a new login (%s)", name,
 			     cur.last_error ? cur.last_error : "the grant was revoked or expired");
@@ -277,13 +278,13 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 	if ((found = mk_store_read(b->store, name, &cur, &gen, err)) < 0)
 		goto unlock;
 	if (found == 1) {
-		mk_error_set(err, MK_ERR_CONSENT, "account %s has no tokens: run `mailkey login %s`", name,
-			     name);
+		mk_error_set(err, MK_ERR_CONSENT, "account %s has no tokens: run `%s login %s`", name,
+			     mk_hint_cmd(), name);
 		goto unlock;
 	}
 	if (cur.needs_consent) {
-		mk_error_set(err, MK_ERR_CONSENT, "account %s needs a new login: run `mailkey login %s`",
-			     name, name);
+		mk_error_set(err, MK_ERR_CONSENT, "account %s needs a new login: run `%s login %s`", name,
+			     mk_hint_cmd(), name);
 		goto unlock;
 	}
 	if (usable(&cur, a, force_refresh, seen) || (!force_refresh && usable(&cur, a, false, NULL))) {
@@ -302,12 +303,11 @@ int mk_broker_token_for(struct mk_broker *b, const char *name, bool force_refres
 		mk_store_unlock(b->store, &lock);
 		if (!force_refresh)
 			goto hand_out;
-		mk_error_set(
-			err, MK_ERR_TEMP,
-			"account %s has no refresh token to get another, and the current one is valid "
-			"for %lld s more (if servers keep refusing it, it was revoked: run `mailkey login "
-			"%s`)",
-			name, (long long)(cur.expires_at - (int64_t)time(NULL)), name);
+		mk_error_set(err, MK_ERR_TEMP,
+			     "account %s has no refresh token to get another, and the current one is valid "
+			     "for %lld s more (if servers keep refusing it, it was revoked: run `%s login "
+			     "%s`)",
+			     name, (long long)(cur.expires_at - (int64_t)time(NULL)), mk_hint_cmd(), name);
 		goto out;
 	}
 	op.acct = a;

@@ -30,7 +30,7 @@ static int names(struct mk_cli *cli)
 		fprintf(stderr, "mailkey accounts: out of memory\n");
 		return EX_OSERR;
 	}
-	if (mk_config_load(path, NULL, &cfg, &err) != 0)
+	if (mk_config_load_names(path, NULL, &cfg, &err) != 0)
 		rc = mk_cli_fail(cli, "accounts", &err);
 	for (size_t i = 0; rc == 0 && i < mk_config_account_count(cfg); i++)
 		puts(mk_config_account_at(cfg, i)->name);

@@ -110,8 +110,8 @@ static int cmd_add(struct mk_cli *cli, int argc, char **argv)
 			mk_error_set(
 				&err, MK_ERR_IO,
 				"cannot write the password to stdout, and removing it again failed (%s): run "
-				"`mailkey app-password revoke %s %s`, then add it again",
-				e2.msg, argv[1], argv[2]);
+				"`%s app-password revoke %s %s`, then add it again",
+				e2.msg, mk_hint_cmd(), argv[1], argv[2]);
 		mk_sig_release();
 		free(dir);
 		return mk_cli_fail(cli, "app-password add", &err);
@@ -119,8 +119,9 @@ static int cmd_add(struct mk_cli *cli, int argc, char **argv)
 	mk_sig_release();
 	fprintf(stderr,
 		"mailkey: app password '%s' added for account %s. Give the program the user name %s and the "
-		"password above; it is not shown again (`mailkey app-password revoke %s %s` removes it).\n",
-		argv[2], a->name, a->user != NULL && *a->user != '\0' ? a->user : a->name, a->name, argv[2]);
+		"password above; it is not shown again (`%s app-password revoke %s %s` removes it).\n",
+		argv[2], a->name, a->user != NULL && *a->user != '\0' ? a->user : a->name, mk_hint_cmd(),
+		a->name, argv[2]);
 	rc = 0;
 	free(dir);
 	return rc;
@@ -207,9 +208,9 @@ static int cmd_list(struct mk_cli *cli, int argc, char **argv)
 		rc = print_json(v, n);
 	} else if (n == 0) {
 		fprintf(stderr,
-			"mailkey app-password list: no app passwords%s%s: `mailkey app-password add %s NAME` "
+			"mailkey app-password list: no app passwords%s%s: `%s app-password add %s NAME` "
 			"makes one\n",
-			account != NULL ? " for account " : "", account != NULL ? account : "",
+			account != NULL ? " for account " : "", account != NULL ? account : "", mk_hint_cmd(),
 			account != NULL ? account : "ACCOUNT");
 	} else {
 		print_table(v, n);

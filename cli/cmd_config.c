@@ -23,6 +23,11 @@ int mk_cmd_config(struct mk_cli *cli, int argc, char **argv)
 	if (mk_cli_wants_help(argc, argv, help))
 		return 0;
 	if (argc != 2 || strcmp(argv[1], "check") != 0) {
+		if (argc >= 2 && strcmp(argv[1], "check") != 0)
+			fprintf(stderr, "mailkey config: unknown subcommand '%s' (the one there is: check)\n",
+				argv[1]);
+		else if (argc > 2)
+			fprintf(stderr, "mailkey config check: unexpected '%s'\n", argv[2]);
 		fputs(help, stderr);
 		return EX_USAGE;
 	}

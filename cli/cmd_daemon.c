@@ -151,6 +151,7 @@ int mk_cli_daemon_main(struct mk_cli *cli, int argc, char **argv, bool gateway)
 	}
 	mk_error_init(&err);
 	if (system || cli->system) {
+		mk_hint_set_system(true); /* hints name `sudo mailkey --system` */
 		config = strdup(cli->config_path != NULL ? cli->config_path : MK_SYSTEM_CONFIG);
 		state = strdup(cli->state_dir != NULL ? cli->state_dir : MK_SYSTEM_STATE_DIR);
 		def_sock = strdup(MK_SYSTEM_SOCKET);

@@ -203,9 +203,18 @@ int mk_cmd_gateway(struct mk_cli *cli, int argc, char **argv)
 		}
 		return cmd_ca(cli);
 	}
+	if (argc >= 2 && argv[1][0] != '-') {
+		fprintf(stderr,
+			"mailkey gateway: unknown subcommand '%s' (the one there is: ca); `mailkey gateway "
+			"--help` shows the usage\n",
+			argv[1]);
+		return EX_USAGE;
+	}
 	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--system") == 0)
+		if (strcmp(argv[i], "--system") == 0) {
 			cli->system = true;
+			mk_hint_set_system(true);
+		}
 	if (paths(cli, &config, &state) != 0) {
 		rc = EX_OSERR;
 		goto out;

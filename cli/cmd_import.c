@@ -147,8 +147,8 @@ int mk_cmd_import(struct mk_cli *cli, int argc, char **argv)
 	if (found == 0 && !force) {
 		fprintf(stderr,
 			"mailkey import: account %s already has tokens stored: nothing was changed; add "
-			"--force to replace them (or `mailkey logout %s` first)\n",
-			name, name);
+			"--force to replace them (or `%s logout %s` first)\n",
+			name, mk_hint_cmd(), name);
 		return EX_CANTCREAT;
 	}
 	if (isatty(0))

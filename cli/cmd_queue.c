@@ -496,6 +496,13 @@ int mk_cmd_queue(struct mk_cli *cli, int argc, char **argv)
 			is_run = true;
 		} else if (is_run && only == NULL) {
 			only = argv[i];
+		} else if (i == 1) {
+			fprintf(stderr,
+				"mailkey queue: unknown subcommand '%s' (the one there is: run); `mailkey "
+				"queue "
+				"--help` shows the usage\n",
+				argv[i]);
+			return EX_USAGE;
 		} else {
 			fprintf(stderr,
 				"mailkey queue: unexpected '%s'; `mailkey queue --help` shows the usage\n",

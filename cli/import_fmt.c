@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/error.h"
 #include "common/secret.h"
 #include "common/str.h"
 
@@ -375,7 +376,8 @@ int mk_import_parse(enum mk_import_format f, const char *buf, size_t len, int64_
 	if (r->expired && t->refresh_token == NULL) {
 		mk_error_set(err, MK_ERR_DATA,
 			     "the access token has expired and there is no refresh token: nothing "
-			     "usable to import; run `mailkey login`");
+			     "usable to import; run `%s login`",
+			     mk_hint_cmd());
 		goto out;
 	}
 	free(t->token_type);

@@ -1,14 +1,20 @@
 /* mailkey-core: the full `mailkey` program, git-style subcommands. */
+#include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <jansson.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "broker/store/store.h"
 #include "cli/cli.h"
+#include "common/error.h"
 #include "common/log.h"
 #include "common/secret.h"
 
@@ -39,6 +45,11 @@ static const struct {
 
 static void usage(FILE *fp)
 {
+	int w = 0;
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (verbs[i].fn != NULL && (int)strlen(verbs[i].verb) > w)
+			w = (int)strlen(verbs[i].verb);
 	fputs("usage: mailkey [--system] [--config FILE] [--state-dir DIR] [--cafile FILE] [-v] [--json] "
 	      "COMMAND [ARGS]\n\n"
 	      "OAuth 2.0 tokens for mail: consent once, then every mail program gets a fresh token.\n\n"
@@ -46,10 +57,60 @@ static void usage(FILE *fp)
 	      fp);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (verbs[i].fn != NULL)
-			fprintf(fp, "  %-9s %s\n", verbs[i].verb, verbs[i].summary);
+			fprintf(fp, "  %-*s %s\n", w, verbs[i].verb, verbs[i].summary);
 	fputs("\n`mailkey COMMAND --help` describes a command; `man mailkey` all of them and the exit "
 	      "codes.\n",
 	      fp);
+}
+
+/* --system as root: become the owner of the state directory (the mailkey
+ * user the service runs as) before anything is read or written, so every
+ * file written belongs to the daemon's user and `sudo mailkey --system
+ * login` just works. Stays root when the directory is missing or root's.
+ * Returns 0, or a sysexits status after saying why. */
+static int become_state_owner(const char *state_dir, bool verbose)
+{
+	struct stat st;
+	struct passwd *pw;
+	char *name;
+	gid_t gid;
+
+	if (geteuid() != 0 || state_dir == NULL || stat(state_dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid == 0)
+		return 0;
+	errno = 0;
+	pw = getpwuid(st.st_uid);
+	if (pw == NULL) {
+		fprintf(stderr,
+			"mailkey: the state directory %s belongs to uid %lu, which has no user name: give it "
+			"to the service's user (chown -R mailkey:mailkey %s)\n",
+			state_dir, (unsigned long)st.st_uid, state_dir);
+		return EX_NOUSER;
+	}
+	name = strdup(pw->pw_name);
+	gid = pw->pw_gid;
+	if (name == NULL) {
+		fprintf(stderr, "mailkey: out of memory\n");
+		return EX_OSERR;
+	}
+	if (initgroups(name, gid) != 0 || setgid(gid) != 0 || setuid(st.st_uid) != 0) {
+		fprintf(stderr, "mailkey: cannot become user %s, who owns %s: %s\n", name, state_dir,
+			strerror(errno));
+		free(name);
+		return EX_OSERR;
+	}
+	/* No way back: a process that can regain root must not go on. */
+	if (setuid(0) == 0 || seteuid(0) == 0 || getuid() != st.st_uid || geteuid() != st.st_uid ||
+	    getgid() != gid || getegid() != gid) {
+		fprintf(stderr, "mailkey: could not drop root for user %s: stopping\n", name);
+		free(name);
+		return EX_OSERR;
+	}
+	if (verbose)
+		fprintf(stderr, "mailkey: running as %s (uid %lu), who owns %s\n", name,
+			(unsigned long)st.st_uid, state_dir);
+	free(name);
+	return 0;
 }
 
 /* True when this program was started under the name `sendmail` (a symlink
@@ -113,6 +174,7 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			cli.system = true;
+			mk_hint_set_system(true);
 			break;
 		case 'h':
 			usage(stdout);
@@ -140,6 +202,10 @@ int main(int argc, char **argv)
 		}
 	}
 	mk_log_set_level(cli.verbose >= 2 ? MK_LOG_TRACE : cli.verbose == 1 ? MK_LOG_DEBUG : MK_LOG_INFO);
+	/* Root with --system acts as the state directory's owner (also for
+	 * --state-dir, which is how the tests point it elsewhere). */
+	if (cli.system && (rc = become_state_owner(cli.state_dir, cli.verbose > 0)) != 0)
+		return rc;
 	if (optind >= argc) {
 		usage(stderr);
 		return EX_USAGE;

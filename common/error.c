@@ -198,14 +198,62 @@ void mk_error_prefix(struct mk_error *err, const char *fmt, ...)
 	mk_secret_free_str(prefix);
 }
 
-/* The hint: "`mailkey login`" or "`mailkey login WORD`" (not an option).
- * Returns its length at s, 0 if s does not start with one. */
+static bool hint_system;
+
+const char *mk_hint_cmd(void)
+{
+	return hint_system ? "sudo mailkey --system" : "mailkey";
+}
+
+void mk_hint_set_system(bool on)
+{
+	hint_system = on;
+}
+
+char *mk_hint_subst(char *dst, size_t size, const char *src)
+{
+	static const char from[] = "`mailkey ";
+	size_t o = 0;
+
+	if (size == 0)
+		return dst;
+	while (*src != '\0' && o + 1 < size) {
+		if (strncmp(src, from, sizeof(from) - 1) == 0) {
+			int k = snprintf(dst + o, size - o, "`%s ", mk_hint_cmd());
+			if (k < 0 || (size_t)k >= size - o) {
+				o = size - 1;
+				break;
+			}
+			o += (size_t)k;
+			src += sizeof(from) - 1;
+		} else {
+			dst[o++] = *src++;
+		}
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+/* The length of "`mailkey " or "`sudo mailkey --system " at s, 0 if neither. */
+static size_t cmd_at(const char *s)
+{
+	static const char *const forms[] = { "`mailkey ", "`sudo mailkey --system " };
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		if (strncmp(s, forms[i], strlen(forms[i])) == 0)
+			return strlen(forms[i]);
+	return 0;
+}
+
+/* The hint: "`mailkey login`" or "`mailkey login WORD`" (not an option),
+ * also in the system form "`sudo mailkey --system login ...`". Returns its
+ * length at s, 0 if s does not start with one. */
 static size_t hint_at(const char *s)
 {
-	static const char cmd[] = "`mailkey login";
-	size_t n = sizeof(cmd) - 1, w;
+	static const char verb[] = "login";
+	size_t c = cmd_at(s), n = c + sizeof(verb) - 1, w;
 
-	if (strncmp(s, cmd, n) != 0)
+	if (c == 0 || strncmp(s + c, verb, sizeof(verb) - 1) != 0)
 		return 0;
 	if (s[n] == '`')
 		return n + 1;
@@ -272,8 +320,7 @@ void mk_error_hint_once(char *s)
 
 void mk_error_login_hint(struct mk_error *err, const char *account)
 {
-	static const char *const generic[] = { "`mailkey login`", "`mailkey login ACCOUNT`",
-					       "`mailkey refresh ACCOUNT`" };
+	static const char *const generic[] = { "login`", "login ACCOUNT`", "refresh ACCOUNT`" };
 	static const char *const verb[] = { "login", "login", "refresh" };
 	struct mk_buf b;
 	const char *p;
@@ -282,20 +329,20 @@ void mk_error_login_hint(struct mk_error *err, const char *account)
 		return;
 	mk_buf_init(&b, 4 * MK_ERROR_MSG_SIZE);
 	for (p = err->msg; *p != '\0';) {
-		size_t i;
-		for (i = 0; i < sizeof(generic) / sizeof(generic[0]); i++)
-			if (strncmp(p, generic[i], strlen(generic[i])) == 0)
+		size_t i, c = cmd_at(p);
+		for (i = 0; c > 0 && i < sizeof(generic) / sizeof(generic[0]); i++)
+			if (strncmp(p + c, generic[i], strlen(generic[i])) == 0)
 				break;
-		if (i < sizeof(generic) / sizeof(generic[0])) {
-			if (mk_buf_addf(&b, "`mailkey %s %s`", verb[i], account) != 0)
+		if (c > 0 && i < sizeof(generic) / sizeof(generic[0])) {
+			if (mk_buf_addf(&b, "`%s %s %s`", mk_hint_cmd(), verb[i], account) != 0)
 				goto out;
-			p += strlen(generic[i]);
+			p += c + strlen(generic[i]);
 		} else if (mk_buf_add(&b, p++, 1) != 0) {
 			goto out;
 		}
 	}
 	if (!has_hint(mk_buf_str(&b)) &&
-	    mk_buf_addf(&b, "%srun `mailkey login %s`", b.len > 0 ? ": " : "", account) != 0)
+	    mk_buf_addf(&b, "%srun `%s login %s`", b.len > 0 ? ": " : "", mk_hint_cmd(), account) != 0)
 		goto out;
 	mk_error_hint_once(b.data); /* not NULL: the hint was added at least */
 	mk_error_fit(err->msg, sizeof(err->msg), b.data);

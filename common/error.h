@@ -7,6 +7,7 @@
 #define MK_COMMON_ERROR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 enum mk_error_class {
@@ -54,6 +55,17 @@ int mk_error_errno(struct mk_error *err, enum mk_error_class cls, int errnum, co
  * (where the "what to do" is) and loses the middle, cut between words and
  * marked " … ", so no word is ever shown cut. */
 void mk_error_prefix(struct mk_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The command that every "run `...`" hint names: "mailkey", or
+ * "sudo mailkey --system" once mk_hint_set_system(true) was called (the
+ * CLI's --system, the system daemon), so that the admin of the system
+ * service is told the command that works for it. Process-wide. */
+const char *mk_hint_cmd(void);
+void mk_hint_set_system(bool on);
+
+/* Copy src into dst (capacity size), each "`mailkey " in it becoming
+ * "`" mk_hint_cmd() " " (for fixed hint texts). Returns dst. */
+char *mk_hint_subst(char *dst, size_t size, const char *src);
 
 /* Make err's message tell the person to run `mailkey login ACCOUNT` exactly
  * once, naming the account: the generic forms inner layers write

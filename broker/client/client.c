@@ -19,6 +19,7 @@
 
 #include "broker/daemon/proto.h"
 #include "common/buf.h"
+#include "common/error.h"
 #include "common/secret.h"
 #include "common/str.h"
 
@@ -160,8 +161,8 @@ static int connect_to(int fd, const char *path, long long deadline, struct mk_er
 	}
 	return mk_error_set(err, MK_ERR_TEMP,
 			    "the mailkey daemon at %s did not accept the connection in time: check it with "
-			    "`mailkey status`, or try again later",
-			    path);
+			    "`%s status`, or try again later",
+			    path, mk_hint_cmd());
 }
 
 static int send_all(int fd, const char *p, size_t n, long long deadline)
@@ -273,9 +274,9 @@ int mk_client_request(const char *socket_path, const char *request, unsigned tim
 		r = recv_line(fd, &in, deadline, &line_n);
 	if (r == 1) {
 		mk_error_set(err, MK_ERR_TEMP,
-			     "the mailkey daemon at %s did not answer within %u ms: check it with `mailkey "
+			     "the mailkey daemon at %s did not answer within %u ms: check it with `%s "
 			     "status`, or try again later",
-			     path, timeout_ms);
+			     path, timeout_ms, mk_hint_cmd());
 		goto out;
 	}
 	if (r != 0) {

@@ -83,6 +83,7 @@ struct parse {
 	bool stop;	 /* the cap was hit: read no more */
 	bool mode_known; /* mode is the file's (not known for a stream) */
 	mode_t mode;
+	bool names_only; /* mk_config_load_names: no file the config names is read */
 };
 
 static void problem(struct parse *p, unsigned line, const char *fmt, ...)
@@ -587,22 +588,35 @@ static void finish_account(struct parse *p, struct acct_state *st)
 	default_port(&a->imap, 993, 143);
 	default_port(&a->pop3, 995, 110);
 	default_port(&a->smtp, 465, 587);
+	/* Only the sections and keys matter to mk_config_load_names (shell
+	 * completion): the secrets are neither read nor checked. */
+	if (p->names_only)
+		return;
 	/* An inline secret is as exposed as a secret file with the same mode. */
 	if (a->client_secret != NULL && st->secret_line != 0 && p->mode_known && (p->mode & 077) != 0)
 		problem(p, st->secret_line,
-			"client_secret is in %s, which other users can read: chmod 600 it (or move the "
-			"secret to a client_secret_file with mode 600)",
+			"client_secret is in %s, which its group or other users can read: chmod 600 it (or "
+			"move the secret to a client_secret_file with mode 600)",
 			p->cfg->path);
 	if (a->client_secret != NULL && st->client_secret_file != NULL)
 		problem(p, st->secret_file_line, "set either client_secret or client_secret_file, not both");
 	if (st->client_secret_file != NULL && a->client_secret == NULL) {
 		struct mk_buf b;
 		struct stat sb;
+		int rd = 0;
 		mk_buf_init_secret(&b, MK_SECRET_FILE_MAX);
 		if (stat(st->client_secret_file, &sb) == 0 && (sb.st_mode & 077) != 0)
-			problem(p, st->secret_file_line, "%s is readable by other users: chmod 600 it",
+			problem(p, st->secret_file_line,
+				"%s is readable by its group or other users: chmod 600 it",
 				st->client_secret_file);
-		else if (mk_fs_read_file(st->client_secret_file, &b, &e) != 0)
+		else if ((rd = mk_fs_read_file(st->client_secret_file, &b, &e)) != 0 &&
+			 e.cls == MK_ERR_NOINPUT)
+			problem(p, st->secret_file_line,
+				"client_secret_file: %s: put the OAuth client's secret in that file and "
+				"chmod "
+				"600 it, or remove the client_secret_file line if the client is public",
+				e.msg);
+		else if (rd != 0)
 			problem(p, st->secret_file_line, "client_secret_file: %s", e.msg);
 		else {
 			while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
@@ -613,10 +627,22 @@ static void finish_account(struct parse *p, struct acct_state *st)
 	}
 }
 
-static int load_stream(const char *path, FILE *fp, const struct stat *sb, struct mk_buf *problems_r,
-		       struct mk_config **r, struct mk_error *err);
+static int load_stream(const char *path, FILE *fp, const struct stat *sb, bool names_only,
+		       struct mk_buf *problems_r, struct mk_config **r, struct mk_error *err);
 
-int mk_config_load(const char *path, struct mk_buf *problems_r, struct mk_config **r, struct mk_error *err)
+/* The file cannot be opened or read (e, an errno): for EACCES, say how. */
+static int read_failed(struct mk_error *err, int e, const char *path)
+{
+	if (e == EACCES)
+		return mk_error_set(err, MK_ERR_IO,
+				    "cannot read %s: %s: run the command with sudo, or as a user in the "
+				    "file's group (ls -l %s)",
+				    path, strerror(e), path);
+	return mk_error_errno(err, MK_ERR_IO, e, "cannot read %s", path);
+}
+
+static int load_file(const char *path, bool names_only, struct mk_buf *problems_r, struct mk_config **r,
+		     struct mk_error *err)
 {
 	FILE *fp;
 	struct stat sb;
@@ -637,12 +663,12 @@ int mk_config_load(const char *path, struct mk_buf *problems_r, struct mk_config
 			return mk_error_set(err, MK_ERR_CONFIG,
 					    "%s is a directory: give the configuration file (e.g. %s/config)",
 					    path, path);
-		return mk_error_errno(err, MK_ERR_IO, e, "cannot read %s", path);
+		return read_failed(err, e, path);
 	}
 	if (fstat(fd, &sb) != 0) {
 		int e = errno;
 		close(fd);
-		return mk_error_errno(err, MK_ERR_IO, e, "cannot read %s", path);
+		return read_failed(err, e, path);
 	}
 	if (S_ISDIR(sb.st_mode)) {
 		close(fd);
@@ -668,21 +694,32 @@ int mk_config_load(const char *path, struct mk_buf *problems_r, struct mk_config
 	if (fp == NULL) {
 		int e = errno;
 		close(fd);
-		return mk_error_errno(err, MK_ERR_IO, e, "cannot read %s", path);
+		return read_failed(err, e, path);
 	}
-	rc = load_stream(path, fp, &sb, problems_r, r, err);
+	rc = load_stream(path, fp, &sb, names_only, problems_r, r, err);
 	fclose(fp);
 	return rc;
+}
+
+int mk_config_load(const char *path, struct mk_buf *problems_r, struct mk_config **r, struct mk_error *err)
+{
+	return load_file(path, false, problems_r, r, err);
+}
+
+int mk_config_load_names(const char *path, struct mk_buf *problems_r, struct mk_config **r,
+			 struct mk_error *err)
+{
+	return load_file(path, true, problems_r, r, err);
 }
 
 int mk_config_load_stream(const char *path, FILE *fp, struct mk_buf *problems_r, struct mk_config **r,
 			  struct mk_error *err)
 {
-	return load_stream(path, fp, NULL, problems_r, r, err);
+	return load_stream(path, fp, NULL, false, problems_r, r, err);
 }
 
-static int load_stream(const char *path, FILE *fp, const struct stat *sb, struct mk_buf *problems_r,
-		       struct mk_config **r, struct mk_error *err)
+static int load_stream(const char *path, FILE *fp, const struct stat *sb, bool names_only,
+		       struct mk_buf *problems_r, struct mk_config **r, struct mk_error *err)
 {
 	struct parse p = { 0 };
 	struct mk_config *cfg = NULL;
@@ -698,6 +735,7 @@ static int load_stream(const char *path, FILE *fp, const struct stat *sb, struct
 	p.problems = problems_r;
 	p.err = err;
 	p.fp = fp;
+	p.names_only = names_only;
 	if (sb != NULL) {
 		p.mode_known = true;
 		p.mode = sb->st_mode;

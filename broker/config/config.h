@@ -19,6 +19,11 @@ struct mk_config;
  * "FILE:LINE: message\n"; the first one also goes to err. Errors:
  * MK_ERR_NOINPUT (no such file), MK_ERR_CONFIG, MK_ERR_IO. */
 int mk_config_load(const char *path, struct mk_buf *problems_r, struct mk_config **r, struct mk_error *err);
+/* As mk_config_load, but only the sections and keys are checked: no file the
+ * configuration names (client_secret_file) is read or checked, and no
+ * secret is loaded (`mailkey accounts --names`, for shell completion). */
+int mk_config_load_names(const char *path, struct mk_buf *problems_r, struct mk_config **r,
+			 struct mk_error *err);
 /* The same from an open stream; path only names it in messages (the fuzz
  * target feeds memory through fmemopen). */
 int mk_config_load_stream(const char *path, FILE *fp, struct mk_buf *problems_r, struct mk_config **r,

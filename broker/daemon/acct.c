@@ -12,6 +12,7 @@
 #include "broker/daemon/daemon-private.h"
 #include "broker/daemon/sched.h"
 #include "broker/policy.h"
+#include "common/error.h"
 #include "common/log.h"
 #include "common/secret.h"
 
@@ -375,13 +376,13 @@ static void consent_msg(const struct dacct *ac, char *buf, size_t size)
 	struct mk_error e;
 
 	if (!ac->found)
-		mk_error_set(&e, MK_ERR_CONSENT, "account %s has no tokens yet: run `mailkey login %s`",
-			     ac->name, ac->name);
+		mk_error_set(&e, MK_ERR_CONSENT, "account %s has no tokens yet: run `%s login %s`", ac->name,
+			     mk_hint_cmd(), ac->name);
 	else
-		mk_error_set(&e, MK_ERR_CONSENT, "account %s needs a new login (%s): run `mailkey login %s`",
+		mk_error_set(&e, MK_ERR_CONSENT, "account %s needs a new login (%s): run `%s login %s`",
 			     ac->name,
 			     ac->last_error[0] ? ac->last_error : "the grant was revoked or has expired",
-			     ac->name);
+			     mk_hint_cmd(), ac->name);
 	mk_error_hint_once(e.msg); /* the provider's text may say it too */
 	mk_error_fit(buf, size, e.msg);
 }

@@ -111,7 +111,7 @@ void mk_d_notify_start(struct mk_daemon *d, struct dacct *ac)
 			: mk_buf_addf(&reason, "MAILKEY_REASON=account %s needs a new login: %s", ac->name,
 				      ac->last_error[0] ? ac->last_error
 							: "the grant was revoked or has expired")) != 0 ||
-	    mk_buf_addf(&login, "MAILKEY_LOGIN_COMMAND=mailkey login %s", ac->name) != 0)
+	    mk_buf_addf(&login, "MAILKEY_LOGIN_COMMAND=%s login %s", mk_hint_cmd(), ac->name) != 0)
 		goto out;
 	mk_error_hint_once(reason.data);
 	mk_buf_truncate(&reason, strlen(reason.data));

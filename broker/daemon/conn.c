@@ -15,6 +15,7 @@
 #include "broker/daemon/daemon-private.h"
 #include "broker/daemon/relay.h"
 #include "common/base64.h"
+#include "common/error.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "sasl-helper/mech.h"
@@ -316,17 +317,17 @@ void mk_d_answer_err(struct mk_daemon *d, struct dconn *c, struct dacct *ac, int
 		snprintf(buf, sizeof(buf), "mailkey: %.1000s", msg);
 	else if (code == 77)
 		snprintf(buf, sizeof(buf),
-			 "mailkey: account %s needs a new login: run `mailkey login %s` (`mailkey status %s` "
+			 "mailkey: account %s needs a new login: run `%s login %s` (`%s status %s` "
 			 "says why; mail is deferred until then)",
-			 ac->name, ac->name, ac->name);
+			 ac->name, mk_hint_cmd(), ac->name, mk_hint_cmd(), ac->name);
 	else if (code == 75)
 		snprintf(buf, sizeof(buf),
-			 "mailkey: account %s has no valid token now; the daemon keeps retrying (`mailkey "
+			 "mailkey: account %s has no valid token now; the daemon keeps retrying (`%s "
 			 "status %s` says why)",
-			 ac->name, ac->name);
+			 ac->name, mk_hint_cmd(), ac->name);
 	else
-		snprintf(buf, sizeof(buf), "mailkey: account %s: %.700s (see `mailkey status %s`)", ac->name,
-			 msg, ac->name);
+		snprintf(buf, sizeof(buf), "mailkey: account %s: %.700s (see `%s status %s`)", ac->name, msg,
+			 mk_hint_cmd(), ac->name);
 	sockmap(c, "TEMP", buf);
 }
 

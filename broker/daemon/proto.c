@@ -124,7 +124,7 @@ int mk_proto_parse_request(const char *line, size_t len, struct mk_proto_req *r,
 		if (i == start || nw == MAX_WORDS)
 			return mk_error_set(err, MK_ERR_USAGE,
 					    "malformed request: send `MK1 <verb> [<arg> ...]` with single "
-					    "spaces (docs/protocol.md)");
+					    "spaces (" MK_DOCDIR "/protocol.md)");
 		w[nw] = line + start;
 		wn[nw++] = i - start;
 		start = i + 1;
@@ -186,8 +186,8 @@ int mk_proto_parse_request(const char *line, size_t len, struct mk_proto_req *r,
 	}
 extra:
 	return mk_error_set(err, MK_ERR_USAGE,
-			    "malformed `%.*s` request: unexpected argument (docs/protocol.md)", (int)wn[1],
-			    w[1]);
+			    "malformed `%.*s` request: unexpected argument (" MK_DOCDIR "/protocol.md)",
+			    (int)wn[1], w[1]);
 }
 
 int mk_proto_format_ok(struct mk_buf *out, const char *payload)

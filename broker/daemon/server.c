@@ -138,8 +138,13 @@ static int sock_dir(struct mk_daemon *d, struct mk_error *err)
 			       dir, d->group_name);
 	} else if (st.st_uid == geteuid() && !(st.st_mode & S_ISVTX) && !(st.st_mode & S_IWOTH)) {
 		if (d->has_group && chown(dir, (uid_t)-1, d->allow_gid) != 0) {
-			mk_error_errno(err, MK_ERR_IO, errno, "cannot give %s to group %s", dir,
-				       d->group_name);
+			int e = errno;
+			mk_error_set(
+				err, MK_ERR_IO,
+				"cannot give %s to group %s: %s: the daemon's user must be in group %s: "
+				"for the system service, add SupplementaryGroups=%s with `systemctl edit "
+				"mailkey` (see " MK_DOCDIR "/postfix.md), or add the user to the group",
+				dir, d->group_name, strerror(e), d->group_name, d->group_name);
 			goto out;
 		}
 		if ((st.st_mode & 07777) != mode && chmod(dir, mode) != 0) {
@@ -220,6 +225,13 @@ static int sock_listen(struct mk_daemon *d, struct mk_error *err)
 		int e = errno;
 		close(fd);
 		unlink(d->socket_path);
+		if (e == EPERM && d->has_group)
+			return mk_error_set(
+				err, MK_ERR_IO,
+				"cannot give %s to group %s: %s: the daemon's user must be in group %s: "
+				"for the system service, add SupplementaryGroups=%s with `systemctl edit "
+				"mailkey` (see " MK_DOCDIR "/postfix.md), or add the user to the group",
+				d->socket_path, d->group_name, strerror(e), d->group_name, d->group_name);
 		return mk_error_errno(err, MK_ERR_IO, e, "cannot set up %s", d->socket_path);
 	}
 	d->lfd = fd;

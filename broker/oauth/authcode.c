@@ -9,6 +9,7 @@
 #include "broker/oauth/http.h"
 #include "broker/oauth/idtoken.h"
 #include "broker/oauth/pkce.h"
+#include "common/error.h"
 #include "common/log.h"
 #include "common/secret.h"
 
@@ -143,8 +144,9 @@ static int read_pasted_url(const struct mk_oauth_params *p, struct mk_buf *line,
 				 line->data[line->len - 1] == '\r'))
 		mk_buf_truncate(line, line->len - 1);
 	if (line->len == 0)
-		return mk_error_set(err, MK_ERR_USAGE,
-				    "nothing was pasted; run `mailkey login --manual` again");
+		return mk_error_set(err, MK_ERR_NOINPUT,
+				    "nothing was pasted; run `%s login %s --manual` again", mk_hint_cmd(),
+				    p->acct->name);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include "broker/oauth/http.h"
 #include "common/base64.h"
+#include "common/error.h"
 #include "common/log.h"
 #include "common/secret.h"
 
@@ -149,8 +150,8 @@ int mk_oauth_check_user(const struct mk_oauth_params *p, const struct mk_endpoin
 			mk_log(MK_LOG_DEBUG, "revoking the other person's grant: %s", e.msg);
 		mk_error_set(err, MK_ERR_CONSENT,
 			     "consent was given as %s, but account %s is for %s: nothing was stored. Run "
-			     "`mailkey login %s` again and sign in as %s (or change `user` in the config)",
-			     mk_buf_str(&who), a->name, a->user, a->name, a->user);
+			     "`%s login %s` again and sign in as %s (or change `user` in the config)",
+			     mk_buf_str(&who), a->name, a->user, mk_hint_cmd(), a->name, a->user);
 		goto out;
 	}
 	rc = 0;

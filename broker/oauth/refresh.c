@@ -4,6 +4,7 @@
 
 #include "broker/oauth/flow.h"
 #include "broker/oauth/http.h"
+#include "common/error.h"
 #include "common/secret.h"
 
 int mk_oauth_refresh(const struct mk_oauth_params *p, const struct mk_tokens *cur, struct mk_tokens *r,
@@ -17,8 +18,8 @@ int mk_oauth_refresh(const struct mk_oauth_params *p, const struct mk_tokens *cu
 	memset(r, 0, sizeof(*r));
 	if (cur->refresh_token == NULL)
 		return mk_error_set(err, MK_ERR_CONSENT,
-				    "no refresh token is stored for account %s: run `mailkey login %s`",
-				    a->name, a->name);
+				    "no refresh token is stored for account %s: run `%s login %s`", a->name,
+				    mk_hint_cmd(), a->name);
 	if (endpoint == NULL)
 		return mk_error_set(err, MK_ERR_CONFIG, "account %s has no token endpoint", a->name);
 	mk_buf_init_secret(&form, 64 * 1024);
@@ -108,9 +109,9 @@ int mk_oauth_login(const struct mk_oauth_params *p, enum mk_login_mode mode, str
 	if (mode == MK_LOGIN_DEVICE && a->device_scopes_refused)
 		return mk_error_set(
 			err, MK_ERR_USAGE,
-			"%s does not allow the device flow for mail scopes; use `mailkey login %s --manual` "
+			"%s does not allow the device flow for mail scopes; use `%s login %s --manual` "
 			"instead",
-			a->provider, a->name);
+			a->provider, mk_hint_cmd(), a->name);
 	if (mk_endpoints_resolve(p, &ep, err) != 0)
 		return -1;
 	mk_oauth_catch_signals();
@@ -119,9 +120,9 @@ int mk_oauth_login(const struct mk_oauth_params *p, enum mk_login_mode mode, str
 			mk_endpoints_free(&ep);
 			return mk_error_set(
 				err, MK_ERR_USAGE,
-				"the provider of account %s offers no device flow; use `mailkey login %s "
+				"the provider of account %s offers no device flow; use `%s login %s "
 				"--manual`",
-				a->name, a->name);
+				a->name, mk_hint_cmd(), a->name);
 		}
 		rc = mk_oauth_device(p, &ep, r, err);
 	} else {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/error.h"
 #include "common/str.h"
 
 static void copy_clean(char *dst, size_t size, const char *src)
@@ -179,8 +180,10 @@ int mk_token_resp_parse(long status, const char *body, size_t len, int64_t now, 
 			     oe->description[0] ? " (" : "", oe->description, oe->description[0] ? ")" : "",
 			     hint != NULL ? "" : "");
 		if (hint != NULL) {
+			char h[512];
 			size_t n = strlen(err->msg);
-			snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", hint);
+			snprintf(err->msg + n, sizeof(err->msg) - n, ": %s",
+				 mk_hint_subst(h, sizeof(h), hint));
 		}
 		goto out;
 	}

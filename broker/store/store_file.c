@@ -14,6 +14,7 @@
 
 #include "broker/store/store_impl.h"
 #include "common/buf.h"
+#include "common/error.h"
 #include "common/fsutil.h"
 #include "common/secret.h"
 
@@ -329,8 +330,8 @@ int mk_file_store_load_key(struct mk_file_store *fs, bool create, struct mk_erro
 				"key file %s is damaged (%zu bytes, expected %d) and the records in %s need "
 				"it: "
 				"restore the key file from a backup, or move the state directory %s away and "
-				"run `mailkey login` again",
-				fs->key_path, b.len, MK_STORE_KEY_LEN, fs->acct_dir, fs->dir);
+				"run `%s login` again",
+				fs->key_path, b.len, MK_STORE_KEY_LEN, fs->acct_dir, fs->dir, mk_hint_cmd());
 			goto out;
 		}
 		if (err != NULL && err->cls != MK_ERR_NOINPUT)
@@ -349,7 +350,8 @@ int mk_file_store_load_key(struct mk_file_store *fs, bool create, struct mk_erro
 		goto out;
 	}
 	if (stat(fs->key_path, &st) == 0 && (st.st_mode & 077) != 0) {
-		mk_error_set(err, MK_ERR_DATA, "key file %s is readable by other users: chmod 600 it",
+		mk_error_set(err, MK_ERR_DATA,
+			     "key file %s is readable by its group or other users: chmod 600 it",
 			     fs->key_path);
 		goto out;
 	}
@@ -399,8 +401,8 @@ static int read_record(struct mk_file_store *fs, const char *account, const char
 	    mk_store_decode(account, plain.data, plain.len, r, gen_r, &e) != 0) {
 		mk_error_set(err, MK_ERR_DATA,
 			     "cannot read the token record %s of account %s: %s; it was left untouched "
-			     "(restore it, or remove it and run `mailkey login %s` again)",
-			     path, account, e.msg, account);
+			     "(restore it, or remove it and run `%s login %s` again)",
+			     path, account, e.msg, mk_hint_cmd(), account);
 		goto out;
 	}
 	rc = 0;

@@ -17,6 +17,7 @@
 
 #include "broker/store/store_impl.h"
 #include "common/buf.h"
+#include "common/error.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 
@@ -51,8 +52,8 @@ static int read_legacy(struct mk_file_store *fs, json_t **doc_r, struct mk_error
 		mk_error_set(
 			err, MK_ERR_DATA,
 			"cannot read the token store %s to migrate it: %s; it was left untouched (restore "
-			"it, or move it away and run `mailkey login` again)",
-			fs->legacy_path, e.msg);
+			"it, or move it away and run `%s login` again)",
+			fs->legacy_path, e.msg, mk_hint_cmd());
 		goto out;
 	}
 	*doc_r = json_loadb(plain.data, plain.len, 0, NULL);

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/error.h"
 #include "common/str.h"
 #include "sasl-helper/mech.h"
 
@@ -51,7 +52,8 @@ struct mk_cyrus_ctx {
 
 /* Where a server's admin looks next; every failure text ends with it. */
 #define MK_CYRUS_HINT                                                                                        \
-	"the token comes from mailkey: run `mailkey status` to see the account with this user and what it "  \
+	"the token comes from mailkey: run `mailkey status` (`sudo mailkey --system status` for the system " \
+	"service) to see the account with this user and what it "                                            \
 	"needs, and `journalctl -u mailkey` for the daemon's refreshes"
 
 /* Record a failure for the application: the error detail (sasl_errdetail)

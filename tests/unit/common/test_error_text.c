@@ -233,6 +233,53 @@ static void test_redact_table(void **state)
 	assert_true(strlen(small) < sizeof(small));
 }
 
+/* The hints name the command that works where the message is read: the
+ * system service's admin is told `sudo mailkey --system ...`. */
+static void test_hint_cmd_both_modes(void **state)
+{
+	struct mk_error err;
+	char buf[256];
+
+	(void)state;
+	mk_hint_set_system(false);
+	assert_string_equal(mk_hint_cmd(), "mailkey");
+	assert_string_equal(mk_hint_subst(buf, sizeof(buf), "expired: run `mailkey login` again"),
+			    "expired: run `mailkey login` again");
+	mk_error_set(&err, MK_ERR_CONSENT, "account lab has no tokens yet");
+	mk_error_login_hint(&err, "lab");
+	assert_string_equal(err.msg, "account lab has no tokens yet: run `mailkey login lab`");
+
+	mk_hint_set_system(true);
+	assert_string_equal(mk_hint_cmd(), "sudo mailkey --system");
+	assert_string_equal(mk_hint_subst(buf, sizeof(buf), "expired: run `mailkey login` again"),
+			    "expired: run `sudo mailkey --system login` again");
+	/* too small: cut, never past the end */
+	assert_string_equal(mk_hint_subst(buf, 12, "x `mailkey login`"), "x `sudo mai");
+	/* added, generic forms named, in the system form */
+	mk_error_set(&err, MK_ERR_CONSENT, "account lab has no tokens yet");
+	mk_error_login_hint(&err, "lab");
+	assert_string_equal(err.msg, "account lab has no tokens yet: run `sudo mailkey --system login lab`");
+	mk_error_set(&err, MK_ERR_CONSENT, "the grant is no longer valid: run `mailkey login` again");
+	mk_error_login_hint(&err, "lab");
+	assert_string_equal(err.msg,
+			    "the grant is no longer valid: run `sudo mailkey --system login lab` again");
+	mk_error_set(&err, MK_ERR_CONSENT, "revoked: run `sudo mailkey --system login ACCOUNT` again");
+	mk_error_login_hint(&err, "lab");
+	assert_string_equal(err.msg, "revoked: run `sudo mailkey --system login lab` again");
+	/* a system-form hint counts as the hint: not added twice */
+	mk_error_set(&err, MK_ERR_CONSENT,
+		     "account lab needs a new login: run `sudo mailkey --system login lab`");
+	mk_error_login_hint(&err, "lab");
+	assert_string_equal(err.msg, "account lab needs a new login: run `sudo mailkey --system login lab`");
+	/* said once, the last kept */
+	snprintf(buf, sizeof(buf),
+		 "refresh failed (run `sudo mailkey --system login lab`): run `sudo mailkey --system login "
+		 "lab`");
+	mk_error_hint_once(buf);
+	assert_string_equal(buf, "refresh failed: run `sudo mailkey --system login lab`");
+	mk_hint_set_system(false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_overlong_keeps_start_and_hint),
 		cmocka_unit_test(test_fit_keeps_utf8_whole),
 		cmocka_unit_test(test_login_hint_table),
+		cmocka_unit_test(test_hint_cmd_both_modes),
 		cmocka_unit_test(test_hint_once_keeps_the_last),
 		cmocka_unit_test(test_redact_table),
 	};
