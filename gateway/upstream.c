@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "broker/client/client.h"
+#include "common/error.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "gateway/acct_open.h"
@@ -44,8 +45,8 @@ static int get_token(const struct mk_account *a, const char *sock, bool fresh, c
 		 * goes to the log. */
 		bool never = strstr(err->msg, "no tokens yet") != NULL;
 		mk_log(MK_LOG_INFO, "gateway: the daemon says: %s", err->msg);
-		mk_error_set(err, MK_ERR_CONSENT, "account %s %s: run `mailkey login %s`", a->name,
-			     never ? "has no tokens yet" : "needs a new login", a->name);
+		mk_error_set(err, MK_ERR_CONSENT, "account %s %s: run `%s login %s`", a->name,
+			     never ? "has no tokens yet" : "needs a new login", mk_hint_cmd(), a->name);
 	}
 	return -1;
 }
