@@ -94,5 +94,6 @@ check "a refused login: getmail exits 127 (got $rc)" test "$rc" = 127
 check "and says credential/login error" grep -qF 'credential/login error ([AUTHENTICATIONFAILED] Authentication failed.)' "$work/refused.out"
 check "its output holds neither the token nor the AUTHENTICATE base64" \
 	sh -c "! grep -qF -e '$t3' -e '$(b64 "user=$MK_USER2"$'\001'"auth=Bearer $t3"$'\001\001')' '$work/refused.out'"
-[ "$failn" = 0 ] && [ -z "${MK_KEEP_OUT:-}" ] || sed 's/^/  out: /' "$work"/*.out
+# the programs' output, when a check failed (or MK_KEEP_OUT is set)
+if [ "$failn" != 0 ] || [ -n "${MK_KEEP_OUT:-}" ]; then sed 's/^/  out: /' "$work"/*.out; fi
 finish_clients

@@ -3,9 +3,9 @@
 # XOAUTH2 and passwordeval "mailkey token gmail" fetches a delivered message
 # into the Maildir (the token in no argv: strace), and after the token
 # expired the next one with a refreshed token; OAUTHBEARER as the doc says;
-after `mailkey logout gmail`
-# mpop exits 78 with mailkey's line and its own. Where it leaks: --debug
-# shows the AUTH line; a refused login prints no token.
+# after `mailkey logout gmail` mpop exits 78 with mailkey's line and its
+# own. Where it leaks: --debug shows the AUTH line; a refused login prints no
+# token.
 # shellcheck disable=SC1091,SC2016,SC2154
 . "$(dirname "$0")/lib.sh"
 client_account gmail
@@ -95,5 +95,6 @@ rc=$?
 check "a refused login: mpop exits 77 (got $rc: $(head -c 200 "$work/refused.out"))" test "$rc" = 77
 check "its output holds neither the token nor the AUTH line's base64" \
 	sh -c "! grep -qF -e '$t3' -e '$(b64 "user=$MK_USER2"$'\001'"auth=Bearer $t3"$'\001\001')' '$work/refused.out'"
-[ "$failn" = 0 ] && [ -z "${MK_KEEP_OUT:-}" ] || sed 's/^/  out: /' "$work"/*.out
+# the programs' output, when a check failed (or MK_KEEP_OUT is set)
+if [ "$failn" != 0 ] || [ -n "${MK_KEEP_OUT:-}" ]; then sed 's/^/  out: /' "$work"/*.out; fi
 finish_clients
