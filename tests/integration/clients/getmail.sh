@@ -83,6 +83,14 @@ check "getmail's line: External program error (mailkey exited with 77)" \
 check "and not mailkey's own line (getmail drops it)" not_in 'mailkey login gmail' "$work/run.out"
 check "nothing fetched" test -z "$(fetched "getmail never")"
 
+# --- POP3: getmail's POP3 retrievers have no use_xoauth2 (port 1: nothing
+# is sent anywhere)
+sed -e 's/^type = SimpleIMAPSSLRetriever$/type = SimplePOP3SSLRetriever/' -e 's/^port = .*/port = 1/' \
+	-e '/^mailboxes = /d' -e '/^ca_certs = /d' "$HOME/.getmail/getmailrc" >"$HOME/.getmail/pop"
+timeout 60 getmail -r pop >"$work/pop.out" 2>&1
+check "a POP3 retriever: getmail ignores use_xoauth2, and says so" \
+	grep -qF 'ignoring unknown parameter "use_xoauth2"' "$work/pop.out"
+
 # --- a login the server refuses (last: Dovecot delays the next login from
 # this address): a wrong username with a valid token; no token printed
 client_login gmail

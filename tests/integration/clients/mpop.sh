@@ -54,15 +54,15 @@ check "the provider counted a refresh ($r0 -> $r1)" test "$r1" -gt "$r0"
 t2=$(mailkey token gmail)
 check "the token changed" test "$t2" != "$t1"
 
-# --- auth oauthbearer, as the doc says
-sed 's/^auth xoauth2$/auth oauthbearer/' "$HOME/.mpoprc" >"$work/ob.rc"
+# --- auth oauthbearer and delivery mbox, as the doc says
+sed -e 's/^auth xoauth2$/auth oauthbearer/' -e "s|^delivery .*|delivery mbox $HOME/Mail/gmail.mbox|" "$HOME/.mpoprc" >"$work/ob.rc"
 chmod 600 "$work/ob.rc"
 deliver "mpop three"
 timeout 60 mpop -C "$work/ob.rc" gmail >"$work/ob.out" 2>&1
 rc=$?
 check "auth oauthbearer fetches too (exit $rc)" test "$rc" = 0
-f=$(fetched "mpop three")
-check "that message arrived, with its body" grep -q "body of mpop three" "${f:-/dev/null}"
+check "that message is in the mbox, with its body" \
+	sh -c "grep -qx 'Subject: mpop three' '$HOME/Mail/gmail.mbox' && grep -qx 'body of mpop three' '$HOME/Mail/gmail.mbox'"
 check "Dovecot saw an OAUTHBEARER POP3 login" grep -q "pop3-login: Info: Login: user=<$MK_USER1>, method=OAUTHBEARER" "$MK_DOVECOT_LOG"
 
 # --- the leak the doc names: --debug shows the AUTH line
