@@ -45,7 +45,7 @@ t1=$(mailkey token gmail)
 check "password_command ran mailkey token gmail" grep -q '\["mailkey", "token", "gmail"\]' "$work/execve.log"
 check "the token is in no program's argv" not_in "$t1" "$work/execve.log"
 check "nor in getmail's output" not_in "$t1" "$work/run.out"
-check "Dovecot saw an XOAUTH2 IMAP login of $MK_USER1" grep -q "imap-login: Info: Login: user=<$MK_USER1>, method=XOAUTH2" "$MK_DOVECOT_LOG"
+check "Dovecot saw an XOAUTH2 IMAP login of $MK_USER1" wait_until 50 grep -q "imap-login: Info: Login: user=<$MK_USER1>, method=XOAUTH2" "$MK_DOVECOT_LOG"
 check "delete = false: the message stayed on the server" test -n "$(find "$MK_MAIL_ROOT/$MK_USER1/Maildir/new" "$MK_MAIL_ROOT/$MK_USER1/Maildir/cur" -type f)"
 
 # --- round 2, after the token expired: a refreshed token; only the new one

@@ -37,7 +37,7 @@ check "passwordeval ran mailkey token gmail" grep -q '"mailkey", "token", "gmail
 check "mpop itself ran" grep -q 'execve("/usr/bin/mpop", \["mpop", "gmail"\]' "$work/execve.log"
 check "the token is in no program's argv" not_in "$t1" "$work/execve.log"
 check "nor in mpop's output" not_in "$t1" "$work/run.out"
-check "Dovecot saw an XOAUTH2 POP3 login of $MK_USER1" grep -q "pop3-login: Info: Login: user=<$MK_USER1>, method=XOAUTH2" "$MK_DOVECOT_LOG"
+check "Dovecot saw an XOAUTH2 POP3 login of $MK_USER1" wait_until 50 grep -q "pop3-login: Info: Login: user=<$MK_USER1>, method=XOAUTH2" "$MK_DOVECOT_LOG"
 check "keep off: the message left the server" test -z "$(find "$MK_MAIL_ROOT/$MK_USER1/Maildir/new" "$MK_MAIL_ROOT/$MK_USER1/Maildir/cur" -type f)"
 
 # --- round 2, after the token expired: a refreshed token
@@ -63,7 +63,7 @@ rc=$?
 check "auth oauthbearer fetches too (exit $rc)" test "$rc" = 0
 check "that message is in the mbox, with its body" \
 	sh -c "grep -qx 'Subject: mpop three' '$HOME/Mail/gmail.mbox' && grep -qx 'body of mpop three' '$HOME/Mail/gmail.mbox'"
-check "Dovecot saw an OAUTHBEARER POP3 login" grep -q "pop3-login: Info: Login: user=<$MK_USER1>, method=OAUTHBEARER" "$MK_DOVECOT_LOG"
+check "Dovecot saw an OAUTHBEARER POP3 login" wait_until 50 grep -q "pop3-login: Info: Login: user=<$MK_USER1>, method=OAUTHBEARER" "$MK_DOVECOT_LOG"
 
 # --- the leak the doc names: --debug shows the AUTH line
 timeout 60 mpop --debug gmail >"$work/debug.out" 2>&1
