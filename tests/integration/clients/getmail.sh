@@ -95,6 +95,13 @@ check "a POP3 retriever: getmail ignores use_xoauth2, and says so" \
 # this address): a wrong username with a valid token; no token printed
 client_login gmail
 t3=$(mailkey token gmail)
+# (as root only: the doc's getmailrc without the test's `user = nobody`)
+if [ "$(id -u)" = 0 ]; then
+	sed '/^user = nobody$/d' "$HOME/.getmail/getmailrc" >"$HOME/.getmail/asroot"
+	deliver "getmail root"
+	timeout 60 getmail -r asroot >"$work/root.out" 2>&1
+	check "as root getmail logs in but refuses to deliver" grep -qF 'refuse to deliver mail as root' "$work/root.out"
+fi
 sed "s/^username = .*/username = $MK_USER2/" "$HOME/.getmail/getmailrc" >"$HOME/.getmail/wrong"
 timeout 60 getmail -r wrong >"$work/refused.out" 2>&1
 rc=$?
