@@ -42,37 +42,25 @@ got() {
 	done
 	[ "$n" -ge "$2" ] && grep -lE -- "^Subject: $1"$'\r'"?\$" "$MK_MAIL_ROOT/$MK_USER2/Maildir/new/"* | xargs grep -qE -- "^$3"$'\r'"?\$"
 }
-run() { # description script
-	local rc
-	sh "$2" >"$work/out" 2>"$work/err"
-	rc=$?
-	check "$1 (exit $rc)" test "$rc" = 0
-	[ "$rc" = 0 ] || sed 's/^/  stderr: /' "$work/err"
-}
 round() {
 	local n=$1
 	printf 'From: %s\r\nTo: %s\r\nSubject: curl 587\r\n\r\nround %s over STARTTLS\r\n' "$MK_USER1" "$MK_USER2" "$n" >message.eml
-	run "round $n: send over 587 with STARTTLS" "$work/send-587.sh"
+	run_ok "round $n: send over 587 with STARTTLS" "$work/send-587.sh"
 	check "round $n: delivered to bob, with its body" got 'curl 587' "$n" "round $n over STARTTLS"
 	printf 'From: %s\r\nTo: %s\r\nSubject: curl 465\r\n\r\nround %s over implicit TLS\r\n' "$MK_USER1" "$MK_USER2" "$n" >message.eml
-	run "round $n: send over 465 with implicit TLS" "$work/send-465.sh"
+	run_ok "round $n: send over 465 with implicit TLS" "$work/send-465.sh"
 	check "round $n: delivered to bob, with its body" got 'curl 465' "$n" "round $n over implicit TLS"
 	deliver "for curl $n"
 	rm -f newest.eml first.eml
-	run "round $n: IMAP read of the newest unread message" "$work/imap-read.sh"
+	run_ok "round $n: IMAP read of the newest unread message" "$work/imap-read.sh"
 	check "round $n: newest.eml is the message just delivered, with its body" \
 		sh -c "grep -q '^Subject: for curl $n' newest.eml && grep -q '^body of for curl $n' newest.eml"
-	run "round $n: POP3 list and read of message 1" "$work/pop3-read.sh"
+	run_ok "round $n: POP3 list and read of message 1" "$work/pop3-read.sh"
 	check "round $n: the POP3 list shows $n message(s)" test "$(grep -c '^[0-9]* [0-9]*' "$work/out")" = "$n"
 	check "round $n: first.eml is the first message delivered, with its body" \
 		sh -c "grep -q '^Subject: for curl 1' first.eml && grep -q '^body of for curl 1' first.eml"
 }
-round 1
-r0=$(refreshes)
-await_expiry gmail
-round 2
-r1=$(refreshes)
-check "the provider counted a refresh ($r0 -> $r1)" test "$r1" -gt "$r0"
+across_expiry round
 
 # -v shows the SASL response; the token in it was passed in no argv.
 printf 'From: %s\r\nTo: %s\r\nSubject: curl -v\r\n\r\nverbose\r\n' "$MK_USER1" "$MK_USER2" >message.eml

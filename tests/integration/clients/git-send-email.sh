@@ -41,12 +41,7 @@ round() {
 	check "round $1: and alice got no copy (suppressCc self)" test -z "$(ls "$MK_MAIL_ROOT/$MK_USER1/Maildir/new/" 2>/dev/null)"
 	[ "$rc" = 0 ] || sed 's/^/  stderr: /' "$work/send.err"
 }
-round 1
-r0=$(refreshes)
-await_expiry gmail
-round 2
-r1=$(refreshes)
-check "the provider counted a refresh ($r0 -> $r1)" test "$r1" -gt "$r0"
+across_expiry round
 
 # -v in the command: the dialogue, with the token redacted.
 tok=$(mailkey token gmail)

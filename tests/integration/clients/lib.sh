@@ -101,6 +101,26 @@ await_expiry() {
 	[ "$e" -ge "$n" ] && sleep $((e - n + 1))
 	return 0
 }
+# run_ok DESCRIPTION SCRIPT [STDOUT]: sh SCRIPT (a recipe block) exits 0;
+# its stdout in STDOUT (default $work/out), its stderr shown when it fails.
+run_ok() {
+	local rc
+	sh "$2" >"${3:-$work/out}" 2>"$work/err"
+	rc=$?
+	check "$1 (exit $rc)" test "$rc" = 0
+	[ "$rc" = 0 ] || sed 's/^/  stderr: /' "$work/err"
+}
+# across_expiry FN [NAME]: FN 1, then the stored token's expiry, then FN 2;
+# the provider must have counted a refresh between the two.
+across_expiry() {
+	local r0 r1
+	"$1" 1
+	r0=$(refreshes)
+	await_expiry "${2:-gmail}" || return 1
+	"$1" 2
+	r1=$(refreshes)
+	check "the provider counted a refresh ($r0 -> $r1)" test "$r1" -gt "$r0"
+}
 # deliver SUBJECT [USER]: a message into USER's INBOX (default alice) over
 # Dovecot's LMTP, without any token; From bob.
 deliver() {

@@ -16,48 +16,7 @@ recipe muttrc >"$work/muttrc"
 tui_user <"$work/muttrc" >"$HOME/.config/mutt/muttrc"
 recipe send >"$work/send.sh"
 send_cmd=$(cat "$work/send.sh")
-
-# mu_send SUBJECT [OPTIONS]: the recipe's send with SUBJECT for its subject
-# and body (OPTIONS after `mutt`); exit status, output in $work/send.out.
-mu_send() {
-	local c=${send_cmd//Hello from Mutt/$1}
-	c=${c/mutt /mutt ${2:-} }
-	timeout 60 bash -c "$c" >"$work/send.out" 2>&1
-}
-sent_ok() { # subject options what
-	local rc f
-	mu_send "$1" "${2:-}"
-	rc=$?
-	check "$3: mutt sends (exit $rc)" test "$rc" = 0
-	[ "$rc" = 0 ] || sed 's/^/  mutt: /' "$work/send.out"
-	f=$(delivered "$1")
-	check "$3: bob has it, with its body" has_line "$1" "$f"
-}
-# mu_read SUBJECT NAME [OPTIONS]: deliver SUBJECT to alice, start mutt in
-# tmux, find it in the index, open it, see its body, quit.
-mu_read() {
-	local s=$1 n=$2 rc tok
-	deliver "$s"
-	tui_start "$n" "mutt ${3:-}"
-	tui_wait "$n" "$s" 45
-	check "$n: the index lists '$s'" grep -qF "$s" "$work/$n.screen" || tui_show "$n"
-	tui_keys "$n" /
-	tui_wait "$n" "Search for:" 10
-	tui_type "$n" "$s"
-	tui_keys "$n" Enter
-	sleep 0.3
-	tui_keys "$n" Enter
-	tui_wait "$n" "body of $s" 30
-	check "$n: the pager shows its body" grep -q "^body of $s" "$work/$n.screen" || tui_show "$n"
-	tok=$(stored_token gmail)
-	check "$n: the token is on no command line" test -n "$tok" -a "$(token_in_argv "$tok" && echo yes)" = ""
-	check "$n: nor on the screen" not_in "$tok" "$work/$n.screen"
-	tui_keys "$n" q
-	tui_wait "$n" "q:Quit" 10
-	tui_keys "$n" q
-	rc=$(tui_exit "$n" 20)
-	check "$n: mutt quits (exit $rc)" test "$rc" = 0
-}
+MUA=mutt MUA_HELLO="Hello from Mutt"
 
 # mutt -d N writes ~/.muttdebug0 (and renames older ones): keep_log NAME
 # moves it to $work/NAME.log.
@@ -68,39 +27,39 @@ keep_log() {
 
 # Round 1: send (debug levels 1 and 2), XOAUTH2, read (debug level 4),
 # read with XOAUTH2.
-sent_ok mu-send-1 "-d 1" "send 1 (-d 1)"
+mua_sent_ok mu-send-1 "-d 1" "send 1 (-d 1)"
 keep_log mu-d1
 check "debug level 1: the log exists, without the SASL string ($(auth_lines "$work"/mu-d1.log))" \
 	sh -c "ls '$work'/mu-d1.log >/dev/null 2>&1 && test $(auth_lines "$work"/mu-d1.log) = 0"
-sent_ok mu-send-2 "-d 2" "send 2 (-d 2)"
+mua_sent_ok mu-send-2 "-d 2" "send 2 (-d 2)"
 keep_log mu-d2
 check "debug level 2: the log has the SMTP AUTH line with the token" \
 	sh -c "grep -q '> AUTH OAUTHBEARER ' '$work'/mu-d2.log* && test $(auth_lines "$work"/mu-d2.log*) -ge 1"
 x0=$(grep -c "sasl_method=XOAUTH2, sasl_username=$MK_USER1" "$MK_POSTFIX_LOG")
-sent_ok mu-send-x "-e 'set smtp_authenticators=xoauth2'" "send with xoauth2"
+mua_sent_ok mu-send-x "-e 'set smtp_authenticators=xoauth2'" "send with xoauth2"
 check "Postfix saw the XOAUTH2 login" test "$(grep -c "sasl_method=XOAUTH2, sasl_username=$MK_USER1" "$MK_POSTFIX_LOG")" -gt "$x0"
-mu_read mu-read-1 mu1 "-d 4"
+mua_read mu-read-1 mu1 "-d 4"
 keep_log mu-r4
 check "debug level 4: IMAP logged in, the SASL string not written" \
 	sh -c "grep -q 'Authenticating (OAUTHBEARER)' '$work'/mu-r4.log* && test $(auth_lines "$work"/mu-r4.log*) = 0"
 x0=$(grep -c "imap-login: Info: Login: user=<$MK_USER1>, method=XOAUTH2" "$MK_DOVECOT_LOG")
-mu_read mu-read-x mux "-e 'set imap_authenticators=xoauth2'"
+mua_read mu-read-x mux "-e 'set imap_authenticators=xoauth2'"
 check "Dovecot saw the XOAUTH2 IMAP login" test "$(grep -c "imap-login: Info: Login: user=<$MK_USER1>, method=XOAUTH2" "$MK_DOVECOT_LOG")" -gt "$x0"
 
 # Round 2, after the token has expired: read (debug level 5), send.
 await_expiry
 r0=$(refreshes)
-mu_read mu-read-2 mu2 "-d 5"
+mua_read mu-read-2 mu2 "-d 5"
 keep_log mu-r5
 check "debug level 5: the log has the IMAP AUTHENTICATE line with the token" \
 	sh -c "grep -q 'AUTHENTICATE OAUTHBEARER ' '$work'/mu-r5.log* && test $(auth_lines "$work"/mu-r5.log*) -ge 1"
 r1=$(refreshes)
 check "the expired token was refreshed for the IMAP login ($r0 -> $r1)" test "$r1" -gt "$r0"
-sent_ok mu-send-3 "" "send 3 (after the expiry)"
+mua_sent_ok mu-send-3 "" "send 3 (after the expiry)"
 
 # The grant gone: a batch send, then the full-screen program.
 mailkey logout gmail >/dev/null 2>&1
-mu_send mu-send-gone
+mua_send mu-send-gone
 rc=$?
 check "without tokens the send fails (exit $rc) and says why" \
 	sh -c "test $rc != 0 && grep -qF 'run \`mailkey login gmail\`' '$work/send.out' && grep -qF 'Could not send the message' '$work/send.out'"

@@ -29,27 +29,15 @@ got() {
 	done
 	[ "$n" -ge "$2" ] && grep -l -- "^Subject: $1\$" "$MK_MAIL_ROOT/$MK_USER2/Maildir/new/"* | xargs grep -qx -- "$3"
 }
-run() { # description script [stdout file]
-	local rc
-	sh "$2" >"${3:-$work/out}" 2>"$work/err"
-	rc=$?
-	check "$1 (exit $rc)" test "$rc" = 0
-	[ "$rc" = 0 ] || sed 's/^/  stderr: /' "$work/err"
-}
 round() {
-	run "round $1: the recipe's send (smtplib, STARTTLS, XOAUTH2)" "$work/send.sh"
+	run_ok "round $1: the recipe's send (smtplib, STARTTLS, XOAUTH2)" "$work/send.sh"
 	check "round $1: delivered to bob, with its body" got 'hello from Python' "$1" 'It works.'
 	deliver "for python $1"
-	run "round $1: the recipe's read (imaplib, IMAPS, XOAUTH2)" "$work/read.sh" "$work/read.out"
+	run_ok "round $1: the recipe's read (imaplib, IMAPS, XOAUTH2)" "$work/read.sh" "$work/read.out"
 	check "round $1: it printed the message just delivered, with its body" \
 		sh -c "grep -qx 'Subject: for python $1' '$work/read.out' && grep -qx 'body of for python $1' '$work/read.out'"
 }
-round 1
-r0=$(refreshes)
-await_expiry gmail
-round 2
-r1=$(refreshes)
-check "the provider counted a refresh ($r0 -> $r1)" test "$r1" -gt "$r0"
+across_expiry round
 
 # mailkey sasl prints the same string, base64-encoded (as the doc says).
 tok=$(mailkey token gmail)

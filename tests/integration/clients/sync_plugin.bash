@@ -12,7 +12,9 @@
 # directory of a system where libsasl2-modules-mailkey is not installed even
 # when this machine has it.
 plugins=$build/sasl-helper/cyrus/plugins
-if ldd "$plugins/libmailkey-xoauth2.so" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+# (ldd's output taken whole: `ldd | grep -q` under pipefail fails when grep
+# stops reading first and ldd gets SIGPIPE)
+if grep -q 'libasan\|libubsan' <<<"$(ldd "$plugins/libmailkey-xoauth2.so" 2>/dev/null)"; then
 	if cmake -S "$top" -B "$work/plain" -DMK_TESTS=OFF -DMK_WERROR=OFF -DCMAKE_BUILD_TYPE=Release >"$work/plain.log" 2>&1 &&
 		cmake --build "$work/plain" -j2 --target mailkey_cyrus >>"$work/plain.log" 2>&1; then
 		plugins=$work/plain/sasl-helper/cyrus/plugins

@@ -85,10 +85,10 @@ drift_check() { # dir label
 		compl_dir=$dir "${sh}_complete" "${queries[@]}" >"$out" 2>"$out.err"
 		[ -s "$out.err" ] && { echo "$sh wrote to stderr: $(head -3 "$out.err")"; n=$((n + 1)); }
 		for c in $commands; do
-			offers "$out" "mailkey " | grep -qx -- "$c" || { echo "$sh: command $c not offered"; n=$((n + 1)); }
+			grep -qx -- "$c" <<<"$(offers "$out" "mailkey ")" || { echo "$sh: command $c not offered"; n=$((n + 1)); }
 		done
 		for o in $globals; do
-			offers "$out" "mailkey -" | grep -qx -- "$o" || { echo "$sh: global option $o not offered"; n=$((n + 1)); }
+			grep -qx -- "$o" <<<"$(offers "$out" "mailkey -")" || { echo "$sh: global option $o not offered"; n=$((n + 1)); }
 		done
 		for c in $commands; do
 			# Everything offered for the command and its subcommands.
@@ -98,7 +98,7 @@ drift_check() { # dir label
 				grep -qx -- "$o" <<<"$all" || { echo "$sh: $c $o not offered"; n=$((n + 1)); }
 			done
 			for s in ${subs[$c]}; do
-				offers "$out" "mailkey $c " | grep -qx -- "$s" || { echo "$sh: subcommand $c $s not offered"; n=$((n + 1)); }
+				grep -qx -- "$s" <<<"$(offers "$out" "mailkey $c ")" || { echo "$sh: subcommand $c $s not offered"; n=$((n + 1)); }
 				for o in ${sopts[$c $s]}; do
 					skip_opt "$c" "$o" && continue
 					# A subcommand's help that is the command's own names
@@ -107,7 +107,7 @@ drift_check() { # dir label
 					if [ -z "${sown[$c $s]-}" ]; then
 						grep -qx -- "$o" <<<"$all" || { echo "$sh: $c $s $o not offered"; n=$((n + 1)); }
 					else
-						offers "$out" "mailkey $c $s -" | grep -qx -- "$o" ||
+						grep -qx -- "$o" <<<"$(offers "$out" "mailkey $c $s -")" ||
 							{ echo "$sh: $c $s $o not offered after $s"; n=$((n + 1)); }
 					fi
 				done
